@@ -1,0 +1,2 @@
+//! placeholder
+pub fn main(_a: Vec<String>) -> i32 { 2 }
