@@ -212,8 +212,11 @@ impl Aggregate {
         let e500 = if maintenance { 0 } else { binomial(&mut self.rng, server, 0.7) };
         let e503 = server - e500;
         let ok = n - client - server;
-        self.valid += n - client;
-        self.failed += server;
+        // Planned maintenance is excluded from the SLO, as the policy says.
+        if !maintenance {
+            self.valid += n - client;
+            self.failed += server;
+        }
         let counts = [ok, client, e500, e503];
         let median = h.latency_median_us / 1e6;
         let medians = [median * slow, median * 0.4, median * 0.8 * slow, median * 0.05];

@@ -6,6 +6,7 @@ mod determinism;
 mod faults;
 mod invariants;
 mod scenario_files;
+mod shapes;
 
 use obslab::sim::time::SimDuration;
 use obslab::sim::Run;
