@@ -271,6 +271,9 @@ pub struct Engine {
     affected: BTreeMap<u16, u64>,
     truth_traces: BTreeMap<TraceId, Vec<(u16, SpanId)>>,
     profile_acc: FxHashMap<(i64, u32, u32), i64>,
+    /// CPU µs of the current profile bucket, dense by replica × stack.
+    profile_cur: Vec<i64>,
+    profile_bucket: i64,
     stacks: FxHashMap<(u16, u16, u8), u32>,
     scrape_offsets: Vec<i64>,
     leaf_cache: Vec<[(&'static str, f64); 3]>,
@@ -448,6 +451,8 @@ impl Engine {
             affected: BTreeMap::new(),
             truth_traces: BTreeMap::new(),
             profile_acc: FxHashMap::default(),
+            profile_cur: Vec::new(),
+            profile_bucket: 0,
             stacks: FxHashMap::default(),
             scrape_offsets: Vec::new(),
             leaf_cache,
@@ -986,18 +991,17 @@ impl Engine {
         }
         key ^= rng::splitmix64(extra) & 0x0fff_ffff;
         let key = key.wrapping_add(extra << 1);
-        let labels = plan.metric_labels.clone();
-        let (method, route) = (e.method.clone(), e.route.clone());
         let (product, user) = (k.product, k.user);
         let tg = self.replicas[ri].target;
         let fam = self.fams.server;
+        let (method, route) = (&e.method, &e.route);
         let build = || {
             let mut v: Vec<(&'static str, Arc<str>)> = Vec::new();
-            for l in &labels {
+            for l in &plan.metric_labels {
                 let val: Arc<str> = match l {
                     MetricLabel::Method => method.as_str().into(),
                     MetricLabel::Route => route.as_str().into(),
-                    MetricLabel::Path => concrete_path(&route, product).into(),
+                    MetricLabel::Path => concrete_path(route, product).into(),
                     MetricLabel::Status => status.to_string().into(),
                     MetricLabel::UserId => format!("u{user:05}").into(),
                     MetricLabel::ProductId => format!("P{product:05}").into(),
@@ -1038,18 +1042,19 @@ impl Engine {
                 self.fibers[f as usize].pc += 1;
                 continue;
             }
-            let node = step.node.clone();
+            let node = step.node;
             match node {
                 Node::Cpu { median_us, sigma, leaf } => {
                     let us = lognormal(&mut self.r_work, median_us, sigma);
                     self.start_cpu(now, f, us, leaf);
                     return;
                 }
-                Node::Parallel(branches) => {
-                    self.fibers[f as usize].pending = branches.len() as u32;
+                Node::Parallel { first, len } => {
+                    self.fibers[f as usize].pending = len;
                     self.fibers[f as usize].wait = Wait::Other;
                     let task = self.fibers[f as usize].task;
-                    for b in branches {
+                    for k in first..first + len {
+                        let b = self.world.branches[k as usize];
                         let c = self.new_fiber(task, b, f);
                         self.run_fiber(now, c);
                     }
@@ -1587,10 +1592,13 @@ impl Engine {
         let ri = self.tasks[t as usize].replica as usize;
         let tg = self.replicas[ri].target;
         let fam = self.fams.client;
-        let target: Arc<str> = self.model.services[service as usize].name.as_str().into();
-        let st: Arc<str> = if status == 0 { "".into() } else { status.to_string().into() };
-        let err: Arc<str> = if status == 0 { "timeout".into() } else { "".into() };
-        let inst = self.ins.get(fam, tg, (ri as u64) << 32 | (service as u64) << 16 | status as u64, || vec![("server_address", target), ("http_response_status_code", st), ("error_type", err)]);
+        let model = &self.model;
+        let inst = self.ins.get(fam, tg, (ri as u64) << 32 | (service as u64) << 16 | status as u64, || {
+            let target: Arc<str> = model.services[service as usize].name.as_str().into();
+            let st: Arc<str> = if status == 0 { "".into() } else { status.to_string().into() };
+            let err: Arc<str> = if status == 0 { "timeout".into() } else { "".into() };
+            vec![("server_address", target), ("http_response_status_code", st), ("error_type", err)]
+        });
         let trace = self.tasks[t as usize].trace;
         let (tid, sid) = match self.span_mut(trace, span) {
             Some(s) => (s.trace_id, s.span_id),
@@ -1772,7 +1780,7 @@ impl Engine {
     fn on_ds_done(&mut self, now: SimTime, f: u32) {
         let (list, pc) = (self.fibers[f as usize].list, self.fibers[f as usize].pc as usize);
         let t = self.fibers[f as usize].task;
-        let node = self.world.lists[list as usize][pc].node.clone();
+        let node = self.world.lists[list as usize][pc].node;
         let ds = f_ds(&self.world, &self.fibers[f as usize]) as usize;
         // Free the datastore slot for the next queued query.
         let d = &mut self.datastores[ds];
@@ -1825,7 +1833,7 @@ impl Engine {
                 _ => OpId(0),
             };
             let fam = self.fams.db;
-            let opx = self.tel.traces.operation(opid).clone();
+            let opx = self.tel.traces.operation(opid);
             let inst = self.ins.get(fam, tg, (ri as u64) << 32 | opid.0 as u64, || {
                 let mut v: Vec<(&'static str, Arc<str>)> = Vec::new();
                 for (k, val) in &opx.attributes {
@@ -1848,9 +1856,11 @@ impl Engine {
             self.ins.observe(inst, (now.0 - started.0) as f64 / 1e6, tid, sid, ms);
             if is_cache {
                 let fam = self.fams.cache;
-                let name: Arc<str> = self.model.datastores[ds].name.as_str().into();
-                let res: Arc<str> = if miss { "miss".into() } else { "hit".into() };
-                let inst = self.ins.get(fam, tg, (ri as u64) << 32 | (ds as u64) << 1 | miss as u64, || vec![("cache", name), ("result", res)]);
+                let model = &self.model;
+                let inst = self.ins.get(fam, tg, (ri as u64) << 32 | (ds as u64) << 1 | miss as u64, || {
+                    let res: Arc<str> = if miss { "miss".into() } else { "hit".into() };
+                    vec![("cache", model.datastores[ds].name.as_str().into()), ("result", res)]
+                });
                 self.ins.add(inst, 1.0);
             }
         }
@@ -2133,7 +2143,29 @@ impl Engine {
         }
         let b = self.tel.profiles.bucket_us;
         let bucket = now.0 - now.0.rem_euclid(b);
-        *self.profile_acc.entry((bucket, ri as u32, stack)).or_default() += us;
+        if bucket != self.profile_bucket {
+            self.flush_profile();
+            self.profile_bucket = bucket;
+        }
+        if (stack as usize) < STACKS_DENSE {
+            let i = ri * STACKS_DENSE + stack as usize;
+            if i >= self.profile_cur.len() {
+                self.profile_cur.resize(self.replicas.len() * STACKS_DENSE, 0);
+            }
+            self.profile_cur[i] += us;
+        } else {
+            *self.profile_acc.entry((bucket, ri as u32, stack)).or_default() += us;
+        }
+    }
+
+    fn flush_profile(&mut self) {
+        let bucket = self.profile_bucket;
+        for (i, us) in self.profile_cur.iter_mut().enumerate() {
+            if *us != 0 {
+                *self.profile_acc.entry((bucket, (i / STACKS_DENSE) as u32, (i % STACKS_DENSE) as u32)).or_default() += *us;
+                *us = 0;
+            }
+        }
     }
 
     // ---------- dispatch and finish ----------
@@ -2196,6 +2228,7 @@ impl Engine {
         // Counted independently of `completed`, so conservation is a real check.
         self.stats.in_flight = self.tasks.iter().filter(|k| k.alive && k.root).count() as u64;
         // Traces still open at the end are cut off, as a collector's would be.
+        self.flush_profile();
         let mut profile: Vec<((i64, u32, u32), i64)> = self.profile_acc.drain().collect();
         profile.sort();
         for ((b, ri, st), us) in profile {
@@ -2222,6 +2255,8 @@ impl Engine {
 }
 
 const LOCK_MARK: u32 = u32::MAX - 1;
+/// Stacks accumulated densely per profile bucket; rarer ones go to a map.
+const STACKS_DENSE: usize = 64;
 
 fn f_ds(world: &World, f: &Fiber) -> u16 {
     match &world.lists[f.list as usize][f.pc as usize].node {

@@ -52,12 +52,11 @@ pub fn exp(rng: &mut SimRng, mean: f64) -> f64 {
     -mean * libm::log(u)
 }
 
-/// A standard normal draw (Box-Muller) with libm maths.
+/// A standard normal draw: rand_distr's ziggurat, built without `std_math`
+/// so its rare tail maths comes from libm and matches across platforms.
 #[inline]
 pub fn std_normal(rng: &mut SimRng) -> f64 {
-    let u1 = 1.0 - unit(rng);
-    let u2 = unit(rng);
-    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
+    rng.sample(rand_distr::StandardNormal)
 }
 
 #[cfg(test)]

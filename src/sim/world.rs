@@ -15,17 +15,18 @@ use std::sync::Arc;
 pub type ListId = u32;
 
 /// One step of a flattened handler program.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum Node {
     Cpu { median_us: f64, sigma: f64, leaf: u8 },
     Call { service: u16, endpoint: u16, timeout_us: i64, retries: u8, op: OpId },
     Db { ds: u16, pool: Option<u8>, median_us: f64, sigma: f64, error_ratio: f64, timeout_us: i64, op: OpId },
     Cache { ds: u16, pool: Option<u8>, median_us: f64, sigma: f64, hit_ratio: f64, on_miss: Option<ListId>, op: OpId },
     External { ds: u16, median_us: f64, sigma: f64, error_ratio: f64, timeout_us: i64, op: OpId },
-    Parallel(Vec<ListId>),
+    /// Branches `branches[first..first + len]`, each a list run concurrently.
+    Parallel { first: u32, len: u32 },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct StepNode {
     pub node: Node,
     pub probability: f64,
@@ -42,6 +43,7 @@ pub struct ReplicaInfo {
 
 pub struct World {
     pub lists: Vec<Vec<StepNode>>,
+    pub branches: Vec<ListId>,
     /// [service][endpoint] → the handler's list and its server operation.
     pub handlers: Vec<Vec<(ListId, OpId)>>,
     pub replicas: Vec<ReplicaInfo>,
@@ -106,7 +108,7 @@ pub fn leaf_frames(runtime: Runtime) -> [(&'static str, f64); 3] {
 
 impl World {
     pub fn build(model: &Model, traces: &mut TraceStore) -> World {
-        let mut w = World { lists: Vec::new(), handlers: Vec::new(), replicas: Vec::new(), service_replicas: Vec::new(), resources: Vec::new(), frames: Vec::new() };
+        let mut w = World { lists: Vec::new(), branches: Vec::new(), handlers: Vec::new(), replicas: Vec::new(), service_replicas: Vec::new(), resources: Vec::new(), frames: Vec::new() };
         // Replicas round-robin over their nodes, as a scheduler spreading a Deployment would.
         for (si, s) in model.services.iter().enumerate() {
             let mut ids = Vec::new();
@@ -225,8 +227,10 @@ impl World {
                 Node::External { ds: *datastore as u16, median_us: *median_us, sigma: *sigma, error_ratio: *error_ratio, timeout_us: t_us(*timeout), op: opid }
             }
             StepKind::Parallel(branches) => {
-                let ids = branches.iter().map(|b| self.list(model, si, std::slice::from_ref(b), traces)).collect();
-                Node::Parallel(ids)
+                let ids: Vec<ListId> = branches.iter().map(|b| self.list(model, si, std::slice::from_ref(b), traces)).collect();
+                let first = self.branches.len() as u32;
+                self.branches.extend_from_slice(&ids);
+                Node::Parallel { first, len: ids.len() as u32 }
             }
         };
         let _ = DatastoreKind::Database;
