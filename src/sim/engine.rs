@@ -85,6 +85,10 @@ struct Fiber {
     cache_miss: bool,
     /// N+1 in progress on this db step.
     n1: bool,
+    /// The trace the open client span lives in.
+    span_trace: u32,
+    /// An external call is in flight (its end arrives as a Hold event).
+    external: bool,
     /// Time the current datastore operation waited for a slot.
     queued_us: i64,
     alive: bool,
@@ -131,6 +135,8 @@ struct Call {
     child_cause: u16,
     op: OpId,
     generation: u32,
+    /// The trace the current client span lives in (a new one without propagation).
+    span_trace: u32,
 }
 
 impl Call {
@@ -634,6 +640,18 @@ impl Engine {
         (tb.spans.len() as u32 - 1, span_id)
     }
 
+    /// Where a client span of task `t` goes: the task's trace under its
+    /// server span, or, when the plan turns propagation off, the root of a
+    /// new one-span trace (the context was lost on the way out).
+    fn client_ctx(&mut self, t: u32) -> (u32, SpanId) {
+        let k = &self.tasks[t as usize];
+        if k.trace == NO || self.model.instrumentation.propagation {
+            return (k.trace, k.span_id);
+        }
+        let id = TraceId(self.r_ids.random::<u128>() | 1);
+        (self.new_trace(id), SpanId::INVALID)
+    }
+
     fn span_mut(&mut self, trace: u32, span: u32) -> Option<&mut SpanRecord> {
         if trace == NO || span == NO {
             return None;
@@ -1019,7 +1037,7 @@ impl Engine {
     // ---------- fibers ----------
 
     fn new_fiber(&mut self, task: u32, list: ListId, parent: u32) -> u32 {
-        let f = Fiber { task, list, pc: 0, parent, pending: 0, repeat: 0, gc_mark: 0, stall_mark: 0, cpu_us: 0, wait: Wait::None, span: NO, since: SimTime::ZERO, cache_miss: false, n1: false, queued_us: 0, alive: true };
+        let f = Fiber { task, list, pc: 0, parent, pending: 0, repeat: 0, gc_mark: 0, stall_mark: 0, cpu_us: 0, wait: Wait::None, span: NO, since: SimTime::ZERO, cache_miss: false, n1: false, span_trace: NO, external: false, queued_us: 0, alive: true };
         if let Some(i) = self.free_fibers.pop() {
             self.fibers[i as usize] = f;
             i
@@ -1411,7 +1429,7 @@ impl Engine {
     fn start_call(&mut self, now: SimTime, f: u32, service: u16, endpoint: u16, timeout_us: i64, retries: u8, op: OpId) {
         let t = self.fibers[f as usize].task;
         self.fibers[f as usize].wait = Wait::Other;
-        let mut c = Call { fiber: f, task: t, span: NO, service, endpoint, target_replica: 0, attempt: 0, retries_left: retries, timeout_us, started: now, done: false, child_cause: 0, op, generation: 0 };
+        let mut c = Call { fiber: f, task: t, span: NO, service, endpoint, target_replica: 0, attempt: 0, retries_left: retries, timeout_us, started: now, done: false, child_cause: 0, op, generation: 0, span_trace: NO };
         let ci = if let Some(i) = self.free_calls.pop() {
             c.generation = (self.calls[i as usize].generation + 1) & 0x00ff_ffff;
             self.calls[i as usize] = c;
@@ -1425,11 +1443,13 @@ impl Engine {
 
     fn send_attempt(&mut self, now: SimTime, ci: u32) {
         let (t, service, op) = (self.calls[ci as usize].task, self.calls[ci as usize].service, self.calls[ci as usize].op);
-        let (trace, parent, res, from) = {
+        let (res, from) = {
             let k = &self.tasks[t as usize];
-            (k.trace, k.span_id, self.replicas[k.replica as usize].resource, k.replica)
+            (self.replicas[k.replica as usize].resource, k.replica)
         };
+        let (trace, parent) = self.client_ctx(t);
         let (span, _) = self.open_span(trace, parent, op, res, now);
+        self.calls[ci as usize].span_trace = trace;
         let attempt = self.calls[ci as usize].attempt;
         if let Some(s) = self.span_mut(trace, span) {
             s.resend = attempt;
@@ -1486,8 +1506,7 @@ impl Engine {
         let (trace, parent_span) = if k.trace == NO {
             (NO, SpanId::INVALID)
         } else {
-            let tb = &self.traces[k.trace as usize];
-            let sid = if span_idx != NO { tb.spans[span_idx as usize].span_id } else { k.span_id };
+            let sid = if span_idx != NO && c.span_trace == k.trace { self.traces[k.trace as usize].spans[span_idx as usize].span_id } else { k.span_id };
             (k.trace, sid)
         };
         let (trace_id, product, category, user) = (k.trace_id, k.product, k.category, k.user);
@@ -1510,7 +1529,7 @@ impl Engine {
         }
         let (t, f, span, started, service) = (c.task, c.fiber, c.span, c.started, c.service);
         let child_cause = if c.child_cause != 0 { c.child_cause } else { cause };
-        let trace = self.tasks[t as usize].trace;
+        let trace = c.span_trace;
         if let Some(s) = self.span_mut(trace, span) {
             s.http_status = status;
             if status >= 500 {
@@ -1525,7 +1544,7 @@ impl Engine {
             self.mark_cause(t, child_cause);
         }
         self.close_span(now, trace, span);
-        self.record_client(now, t, service, status, now.0 - started.0, span);
+        self.record_client(now, t, service, status, now.0 - started.0, trace, span);
         self.calls[ci as usize].done = true;
         if status >= 500 {
             let k = &mut self.tasks[t as usize];
@@ -1544,7 +1563,7 @@ impl Engine {
         }
         let attempt = c.attempt;
         let (t, span, started, service, retries_left, timeout_us) = (c.task, c.span, c.started, c.service, c.retries_left, c.timeout_us);
-        let trace = self.tasks[t as usize].trace;
+        let trace = c.span_trace;
         let cause = self.faults.iter().find(|f| matches!(f.kind, FaultKind::FlakyDependency { target, .. } if target == service as usize) && f.active(now)).map(|f| f.id).unwrap_or(0);
         let cause = if cause != 0 { cause } else { self.calls[ci as usize].child_cause };
         if let Some(s) = self.span_mut(trace, span) {
@@ -1558,7 +1577,7 @@ impl Engine {
             self.mark_cause(t, cause);
         }
         self.close_span(now, trace, span);
-        self.record_client(now, t, service, 0, now.0 - started.0, span);
+        self.record_client(now, t, service, 0, now.0 - started.0, trace, span);
         if retries_left > 0 {
             let target: Arc<str> = self.model.services[service as usize].name.as_str().into();
             if self.model.instrumentation.log_level <= Severity::Warn {
@@ -1585,7 +1604,8 @@ impl Engine {
         }
     }
 
-    fn record_client(&mut self, now: SimTime, t: u32, service: u16, status: u16, dur_us: i64, span: u32) {
+    #[allow(clippy::too_many_arguments)]
+    fn record_client(&mut self, now: SimTime, t: u32, service: u16, status: u16, dur_us: i64, trace: u32, span: u32) {
         if !self.model.instrumentation.metrics {
             return;
         }
@@ -1599,7 +1619,6 @@ impl Engine {
             let err: Arc<str> = if status == 0 { "timeout".into() } else { "".into() };
             vec![("server_address", target), ("http_response_status_code", st), ("error_type", err)]
         });
-        let trace = self.tasks[t as usize].trace;
         let (tid, sid) = match self.span_mut(trace, span) {
             Some(s) => (s.trace_id, s.span_id),
             None => (TraceId::INVALID, SpanId::INVALID),
@@ -1721,12 +1740,11 @@ impl Engine {
             Node::Cache { ds, op, hit_ratio, .. } => (*ds, *op, true, *hit_ratio),
             _ => return,
         };
-        let (trace, parent, res) = {
-            let k = &self.tasks[t as usize];
-            (k.trace, k.span_id, self.replicas[k.replica as usize].resource)
-        };
+        let res = self.replicas[self.tasks[t as usize].replica as usize].resource;
+        let (trace, parent) = self.client_ctx(t);
         let (span, _) = self.open_span(trace, parent, op, res, now);
         self.fibers[f as usize].span = span;
+        self.fibers[f as usize].span_trace = trace;
         self.fibers[f as usize].since = now;
         if is_cache {
             let hr = self.effective_hit_ratio(now, t, ds, hit_ratio);
@@ -1789,7 +1807,7 @@ impl Engine {
         } else {
             d.running -= 1;
         }
-        let (trace, ri) = (self.tasks[t as usize].trace, self.tasks[t as usize].replica as usize);
+        let (trace, ri) = (self.fibers[f as usize].span_trace, self.tasks[t as usize].replica as usize);
         let span = self.fibers[f as usize].span;
         let started = self.fibers[f as usize].since;
         let (pool, error_ratio, timeout_us, is_cache, on_miss) = match node {
@@ -1902,12 +1920,12 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn start_external(&mut self, now: SimTime, f: u32, ds: u16, median: f64, sigma: f64, error_ratio: f64, timeout_us: i64, op: OpId) {
         let t = self.fibers[f as usize].task;
-        let (trace, parent, res) = {
-            let k = &self.tasks[t as usize];
-            (k.trace, k.span_id, self.replicas[k.replica as usize].resource)
-        };
+        let res = self.replicas[self.tasks[t as usize].replica as usize].resource;
+        let (trace, parent) = self.client_ctx(t);
         let (span, _) = self.open_span(trace, parent, op, res, now);
         self.fibers[f as usize].span = span;
+        self.fibers[f as usize].span_trace = trace;
+        self.fibers[f as usize].external = true;
         self.fibers[f as usize].since = now;
         self.fibers[f as usize].wait = Wait::Other;
         let mut lat = lognormal(&mut self.r_work, median, sigma) as i64;
@@ -1939,9 +1957,10 @@ impl Engine {
     fn on_hold(&mut self, now: SimTime, f: u32) {
         let span = self.fibers[f as usize].span;
         let t = self.fibers[f as usize].task;
-        if span != NO && span != LOCK_MARK {
+        if self.fibers[f as usize].external {
+            self.fibers[f as usize].external = false;
             // An external call finished.
-            let trace = self.tasks[t as usize].trace;
+            let trace = self.fibers[f as usize].span_trace;
             self.close_span(now, trace, span);
             self.fibers[f as usize].span = NO;
             self.step_done(now, f);

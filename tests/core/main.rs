@@ -5,6 +5,7 @@
 mod determinism;
 mod faults;
 mod invariants;
+mod plan;
 mod scenario_files;
 mod shapes;
 
