@@ -104,6 +104,16 @@ pub enum DatastoreKind {
     External,
 }
 
+impl DatastoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatastoreKind::Database => "database",
+            DatastoreKind::Cache => "cache",
+            DatastoreKind::External => "external",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatastoreSpec {

@@ -419,7 +419,7 @@ pub fn resolve(file: &f::ScenarioFile, src: &str) -> Result<Model, ScenarioError
     let find_ds = |name: &Spanned<String>, want: DatastoreKind, path: &str| -> Result<usize, ScenarioError> {
         match datastores.iter().position(|d: &Datastore| d.name == *name.get_ref()) {
             Some(i) if datastores[i].kind == want => Ok(i),
-            Some(_) => cx.err(name.span(), path, format!("datastore {:?} is not a {:?}", name.get_ref(), want)),
+            Some(_) => cx.err(name.span(), path, format!("datastore {:?} is not a {}", name.get_ref(), want.as_str())),
             None => cx.err(name.span(), path, format!("unknown datastore {:?}; expected one of: {}", name.get_ref(), names_of(datastores.iter().map(|d| d.name.as_str())))),
         }
     };
@@ -839,7 +839,7 @@ fn resolve_fault(
         match &s.datastore {
             Some(d) => match datastores.iter().position(|x| x.name == *d.get_ref() && x.kind == want) {
                 Some(i) => Ok(i),
-                None => cx.err(d.span(), &format!("{p}.datastore"), format!("expected a {want:?} datastore, found {:?}", d.get_ref())),
+                None => cx.err(d.span(), &format!("{p}.datastore"), format!("expected a {} datastore, found {:?}", want.as_str(), d.get_ref())),
             },
             None => services[svc].pools.iter().map(|x| x.0).find(|&i| datastores[i].kind == want).map_or_else(|| need("datastore").map(|_| 0), Ok),
         }
