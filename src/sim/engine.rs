@@ -946,20 +946,17 @@ impl Engine {
             *self.affected.entry(cause).or_default() += 1;
         }
         self.record_server_metrics(now, t, dur, status);
-        let e = &self.model.services[svc].endpoints[ep];
         let plan_level = self.model.instrumentation.log_level;
+        let (m, r) = self.world.names[svc][ep].clone();
         if status >= 500 && plan_level <= Severity::Error {
-            let (m, r) = (e.method.as_str().into(), e.route.as_str().into());
-            self.log(now, Severity::Error, t, self.tpl.error, vec![LogValue::Str(m), LogValue::Str(r), LogValue::Int(status as i64), LogValue::Str(error.as_str().into())]);
+            self.log(now, Severity::Error, t, self.tpl.error, vec![LogValue::Str(m.clone()), LogValue::Str(r.clone()), LogValue::Int(status as i64), LogValue::Str(error.as_str().into())]);
         } else if error == ErrorType::ClientCancelled && plan_level <= Severity::Warn {
-            let (m, r) = (e.method.as_str().into(), e.route.as_str().into());
-            self.log(now, Severity::Warn, t, self.tpl.cancel, vec![LogValue::Str(m), LogValue::Str(r)]);
+            self.log(now, Severity::Warn, t, self.tpl.cancel, vec![LogValue::Str(m.clone()), LogValue::Str(r.clone())]);
         }
         if self.model.services[svc].access_log && plan_level <= Severity::Info {
-            let e = &self.model.services[svc].endpoints[ep];
-            let path = concrete_path(&e.route, product);
-            let m: Arc<str> = e.method.as_str().into();
-            self.log(now, Severity::Info, t, self.tpl.access, vec![LogValue::Str(m), LogValue::Str(path.into()), LogValue::Int(status as i64), LogValue::Float(dur as f64 / 1000.0)]);
+            // Routes without a parameter share one string; others get their concrete path.
+            let path: Arc<str> = if r.contains('{') { concrete_path(&r, product).into() } else { r.clone() };
+            self.log(now, Severity::Info, t, self.tpl.access, vec![LogValue::Str(m), LogValue::Str(path), LogValue::Int(status as i64), LogValue::Float(dur as f64 / 1000.0)]);
         }
         let _ = (trace_id, span_id);
         self.close_span(now, trace, span);

@@ -52,6 +52,8 @@ pub struct World {
     pub resources: Vec<Resource>,
     /// Folded-stack prefixes per [service][endpoint].
     pub frames: Vec<Vec<Arc<str>>>,
+    /// (method, route) strings per [service][endpoint], shared by every log record.
+    pub names: Vec<Vec<(Arc<str>, Arc<str>)>>,
 }
 
 /// A Kubernetes-like pod name, stable for a service: `name-<10 hex>-<5 chars>`.
@@ -108,7 +110,7 @@ pub fn leaf_frames(runtime: Runtime) -> [(&'static str, f64); 3] {
 
 impl World {
     pub fn build(model: &Model, traces: &mut TraceStore) -> World {
-        let mut w = World { lists: Vec::new(), branches: Vec::new(), handlers: Vec::new(), replicas: Vec::new(), service_replicas: Vec::new(), resources: Vec::new(), frames: Vec::new() };
+        let mut w = World { lists: Vec::new(), branches: Vec::new(), handlers: Vec::new(), replicas: Vec::new(), service_replicas: Vec::new(), resources: Vec::new(), frames: Vec::new(), names: Vec::new() };
         // Replicas round-robin over their nodes, as a scheduler spreading a Deployment would.
         for (si, s) in model.services.iter().enumerate() {
             let mut ids = Vec::new();
@@ -152,6 +154,7 @@ impl World {
             }
             w.handlers.push(hs);
             w.frames.push(fs);
+            w.names.push(s.endpoints.iter().map(|e| (Arc::from(e.method.as_str()), Arc::from(e.route.as_str()))).collect());
         }
         w
     }
