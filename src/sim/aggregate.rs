@@ -38,8 +38,11 @@ pub struct Aggregate {
     incidents: Vec<Incident>,
     tel: Telemetry,
     rng: SimRng,
-    /// [service slot][pod][status slot]
-    series: Vec<Vec<Vec<HistSeries>>>,
+    /// [service slot][pod][status slot]; `None` where a status cannot occur
+    /// (downstream services never see the frontend's 4xx).
+    series: Vec<Vec<Vec<Option<HistSeries>>>>,
+    /// Conditional bucket probabilities per (status slot, slow, downstream).
+    bucket_probs: std::collections::BTreeMap<(usize, bool, bool), Vec<f64>>,
     statuses: Vec<u16>,
     valid: u64,
     failed: u64,
@@ -101,6 +104,10 @@ impl Aggregate {
                 let pod = super::world::pod_name(&model.namespace, &s.name, p);
                 let mut per_status = Vec::new();
                 for &st in &statuses {
+                    if !with_buckets && st == 400 {
+                        per_status.push(None);
+                        continue;
+                    }
                     let base = Labels::from_pairs([
                         ("job", format!("{}/{}", model.namespace, s.name).as_str()),
                         ("instance", pod.as_str()),
@@ -129,13 +136,13 @@ impl Aggregate {
                     }
                     let sum = mk(format!("{}_sum", sc::HTTP_SERVER_DURATION), None);
                     let count = mk(format!("{}_count", sc::HTTP_SERVER_DURATION), None);
-                    per_status.push(HistSeries { buckets: bs, sum, count });
+                    per_status.push(Some(HistSeries { buckets: bs, sum, count }));
                 }
                 per_pod.push(per_status);
             }
             series.push(per_pod);
         }
-        Aggregate { model, seed, now: SimTime::ZERO, incidents, tel, rng: r, series, statuses, valid: 0, failed: 0, requests: 0, steps: 0 }
+        Aggregate { model, seed, now: SimTime::ZERO, incidents, tel, rng: r, series, statuses, bucket_probs: Default::default(), valid: 0, failed: 0, requests: 0, steps: 0 }
     }
 
     pub fn now(&self) -> SimTime {
@@ -231,10 +238,13 @@ impl Aggregate {
                 for pod in 0..npods {
                     let share = if pod + 1 == npods { left } else { binomial(&mut self.rng, left, 1.0 / (npods - pod) as f64) };
                     left -= share;
+                    if self.series[svc][pod][si].is_none() {
+                        continue;
+                    }
                     let m = if svc == 0 { medians[si] } else { medians[si] * 0.45 };
-                    self.observe(svc, pod, si, share, m, h.sigma, &buckets);
+                    self.observe(svc, pod, si, share, m, h.sigma, &buckets, (si, slow > 1.0, svc != 0));
                     let jitter = (self.rng.random::<u32>() % 3) as i64 + 1 + (svc * 7 + pod * 3) as i64;
-                    let hs = &self.series[svc][pod][si];
+                    let Some(hs) = &self.series[svc][pod][si] else { continue };
                     for &(id, v) in &hs.buckets {
                         self.tel.series.append(id, ts + jitter, v);
                     }
@@ -247,29 +257,39 @@ impl Aggregate {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn observe(&mut self, svc: usize, pod: usize, si: usize, n: u64, median: f64, sigma: f64, buckets: &[f64]) {
+    fn observe(&mut self, svc: usize, pod: usize, si: usize, n: u64, median: f64, sigma: f64, buckets: &[f64], shape: (usize, bool, bool)) {
         if n == 0 {
             return;
         }
-        // Multinomial over the buckets of the log-normal, by sequential binomials.
+        // Multinomial over the buckets of the log-normal, by sequential
+        // binomials with conditional probabilities computed once per shape.
+        let probs = self.bucket_probs.entry(shape).or_insert_with(|| {
+            let mut prev_cdf = 0.0;
+            buckets
+                .iter()
+                .map(|&b| {
+                    let cdf = std_normal_cdf((libm::log(b) - libm::log(median)) / sigma.max(1e-6));
+                    let p = if prev_cdf < 1.0 { ((cdf - prev_cdf) / (1.0 - prev_cdf)).clamp(0.0, 1.0) } else { 0.0 };
+                    prev_cdf = cdf;
+                    p
+                })
+                .collect()
+        });
         let mut left = n;
-        let mut prev_cdf = 0.0;
         let mut cum = 0u64;
-        let mut incs = Vec::with_capacity(buckets.len() + 1);
-        for &b in buckets {
-            let cdf = std_normal_cdf((libm::log(b) - libm::log(median)) / sigma.max(1e-6));
-            let p = if prev_cdf < 1.0 { ((cdf - prev_cdf) / (1.0 - prev_cdf)).clamp(0.0, 1.0) } else { 0.0 };
+        let mut incs = [0u64; 65];
+        let nb = probs.len();
+        for (i, &p) in probs.iter().enumerate() {
             let k = binomial(&mut self.rng, left, p);
             left -= k;
             cum += k;
-            incs.push(cum);
-            prev_cdf = cdf;
+            incs[i] = cum;
         }
-        incs.push(n);
+        incs[nb] = n;
         let mean = median * libm::exp(sigma * sigma / 2.0);
         let sum = (n as f64 * mean * (1.0 + 0.05 * rng::std_normal(&mut self.rng) / (n as f64).sqrt())).max(0.0);
-        let hs = &mut self.series[svc][pod][si];
-        for (b, inc) in hs.buckets.iter_mut().zip(incs) {
+        let Some(hs) = &mut self.series[svc][pod][si] else { return };
+        for (b, &inc) in hs.buckets.iter_mut().zip(incs.iter()) {
             b.1 += inc as f64;
         }
         hs.sum.1 += sum;
