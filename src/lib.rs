@@ -3,6 +3,7 @@
 //! Leptos app on wasm32 and `cli` the native command line.
 
 pub mod json;
+pub mod query;
 pub mod scenario;
 pub mod sim;
 pub mod store;

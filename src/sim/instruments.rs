@@ -98,7 +98,10 @@ impl Instruments {
             l.set("otel_metric_overflow", "true");
         } else {
             for (k, v) in labels() {
-                l.set_arc(k.into(), v);
+                // An empty value means "no label", as in Prometheus.
+                if !v.is_empty() {
+                    l.set_arc(k.into(), v);
+                }
             }
         }
         l.set(crate::telemetry::metric::METRIC_NAME, &name);

@@ -2,6 +2,7 @@
 //! spans, metrics, logs, profiles, resources, semantic-convention names, and
 //! the exporters that write them in standard formats.
 
+pub mod export;
 pub mod ids;
 pub mod log;
 pub mod metric;
