@@ -440,11 +440,28 @@ mod cli {
             assert_eq!(code, 2, "{args:?}");
             assert!(err.lines().any(|l| l.starts_with("usage:")), "{args:?}: {err}");
         }
-        for cmd in ["promqltest", "query", "logs", "traces"] {
-            let (code, _, err) = obslab(&[cmd]);
-            assert_eq!(code, 2);
-            assert_eq!(err.trim(), format!("obslab: '{cmd}' is not available in this build"));
+        for args in [&["query"][..], &["query", "bookstore"], &["query", "bookstore", "--promql", "up", "--start", "0"]] {
+            let (code, _, err) = obslab(args);
+            assert_eq!(code, 2, "{args:?}");
+            assert!(err.lines().any(|l| l.starts_with("usage:")), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn query_prints_prometheus_api_json() {
+        let (code, out, _) = obslab(&["query", "bookstore", "--seed", "3", "--duration", "5m", "--promql", "count(up)"]);
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["status"], "success");
+        assert_eq!(v["data"]["resultType"], "vector");
+        // Two bookstore pods, two nodes, one database, one payment gateway.
+        assert_eq!(v["data"]["result"][0]["value"][1], "6");
+        let (code, out, err) = obslab(&["query", "bookstore", "--duration", "5m", "--promql", "sum(rate(x[5m])"]);
+        assert_eq!(code, 1);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["status"], "error");
+        assert_eq!(v["errorType"], "bad_data");
+        assert!(err.contains('^'), "no caret under the error: {err}");
     }
 
     #[test]
