@@ -29,6 +29,10 @@ commands:
   bench [--json] [--seconds S]                  simulated spans/s and events/s per built-in (median of 3 runs)
   query SCENARIO --promql EXPR [--seed N] [--duration D] [--time T | --start T --end T --step D]
                                                 evaluate PromQL; prints Prometheus's /api/v1/query(_range) JSON
+  logs SCENARIO --logql EXPR [--seed N] [--duration D] [--start T --end T --step D --limit N]
+                                                LogQL; prints Loki's /loki/api/v1/query_range JSON
+  traces SCENARIO --traceql EXPR [--seed N] [--duration D] [--limit N]
+                                                TraceQL; prints Tempo's search JSON
   promqltest FILE...                            run Prometheus's PromQL test scripts
   help                                          this text
 
@@ -58,7 +62,7 @@ const USAGE_TRUTH: &str = "usage: obslab truth SCENARIO [--seed N] [--duration D
 const USAGE_CHECK: &str = "usage: obslab check FILE";
 const USAGE_BENCH: &str = "usage: obslab bench [--json] [--seconds S]";
 const USAGE_QUERY: &str = "usage: obslab query SCENARIO --promql EXPR [--seed N] [--duration D] [--time T | --start T --end T --step D]";
-const USAGE_TOP: &str = "usage: obslab <list|run|export|truth|check|bench|query|promqltest|help> [arguments] (see `obslab help`)";
+const USAGE_TOP: &str = "usage: obslab <list|run|export|truth|check|bench|query|logs|traces|promqltest|help> [arguments] (see `obslab help`)";
 
 /// Runs the command line and returns the process exit code.
 pub fn main(args: Vec<String>) -> i32 {
@@ -97,10 +101,8 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         "promqltest" => return crate::query::promql::testing::promqltest_main(rest),
         "query" => cmd_query(rest),
-        "logs" | "traces" => {
-            eprintln!("obslab: '{cmd}' is not available in this build");
-            return 2;
-        }
+        "logs" => return crate::query::logql::logs_main(rest),
+        "traces" => return crate::query::traceql::traces_main(rest),
         other => Err(usage_err(USAGE_TOP, format!("unknown command '{other}'"))),
     };
     match result {

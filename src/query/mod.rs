@@ -4,6 +4,8 @@
 //! lexer → parser → ast → eval; today that is [`promql`].
 
 pub mod diag;
+pub mod logql;
+pub mod traceql;
 pub mod promql;
 
 pub use diag::{ErrorKind, QueryError, render_error};
