@@ -8,10 +8,8 @@ use std::path::Path;
 #[test]
 fn prometheus_test_scripts_pass() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/promql");
-    let Ok(rd) = std::fs::read_dir(&dir) else {
-        eprintln!("skipping: {} not found", dir.display());
-        return;
-    };
+    // The scripts live beside the project in every checkout and CI run.
+    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut files: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "test")).collect();
     files.sort();
     let (mut passed, mut failed, mut unsupported, mut native) = (0, 0, 0, 0);
