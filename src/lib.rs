@@ -2,6 +2,7 @@
 //! `store`, `scenario`) is plain Rust with no browser dependency; `ui` is the
 //! Leptos app on wasm32 and `cli` the native command line.
 
+pub mod charts;
 pub mod json;
 pub mod query;
 pub mod scenario;

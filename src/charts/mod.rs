@@ -1,0 +1,13 @@
+//! Charts: what a dashboard panel computes from the stores and how it is
+//! drawn. The computations ([`red`], [`decimate`], [`timefmt`]) are plain
+//! functions over the series store; the drawing ([`red_chart`]) is generic
+//! over plotters' `DrawingBackend`, so the browser draws on a canvas and
+//! tests draw on a recorder. Nothing here knows about the browser.
+
+pub mod decimate;
+pub mod red;
+pub mod red_chart;
+pub mod timefmt;
+
+pub use red::{histogram_quantile, red, Red};
+pub use red_chart::{draw_red, ChartStyle, Palette};

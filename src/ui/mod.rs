@@ -1,0 +1,23 @@
+//! The browser app: a Leptos (client-side rendered) shell over the core.
+//! [`mount`] installs the crash view, mounts [`app::App`] and marks
+//! `obslab:interactive`. Pages hold their state in signals and call the
+//! core; nothing here computes telemetry.
+
+mod app;
+mod components;
+mod crash;
+mod pages;
+pub mod perf;
+pub mod route;
+
+pub use components::red_chart::draw_on_canvas as draw_red_on_canvas;
+
+/// Starts the app in the page's `<body>`.
+pub fn mount() {
+    crash::install();
+    leptos::mount::mount_to_body(app::App);
+    if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+        boot.remove();
+    }
+    perf::mark(perf::INTERACTIVE);
+}

@@ -1,0 +1,64 @@
+//! The catalogue: every built-in scenario, parsed from its file, with what
+//! it teaches and a link that runs it with the default seed.
+
+use crate::scenario::{self, BUILTINS};
+use crate::ui::route::{Route, DEFAULT_SEED};
+use leptos::prelude::*;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let cards = BUILTINS
+        .iter()
+        .map(|b| match scenario::load(b.source) {
+            Ok(model) => {
+                let href = Route::Scenario { id: b.id.to_string(), seed: DEFAULT_SEED }.href();
+                let level_class = format!("badge badge--{}", level_modifier(&model.level));
+                let teaches = model.teaches.into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
+                view! {
+                    <li class="card" data-scenario=b.id>
+                        <h2 class="card__title">
+                            <a class="card__link" href=href>{model.title}</a>
+                        </h2>
+                        <p class="card__subtitle">{model.subtitle}</p>
+                        <p class="card__meta">
+                            <span class=level_class>{model.level}</span>
+                            <span>{format!("about {} min", model.minutes)}</span>
+                        </p>
+                        <p class="card__teaches-title">"You will practise"</p>
+                        <ul class="card__teaches">{teaches}</ul>
+                    </li>
+                }
+                .into_any()
+            }
+            Err(e) => view! {
+                <li class="card card--broken" data-scenario=b.id>
+                    <h2 class="card__title">{b.id}</h2>
+                    <p class="notice notice--error" role="alert">
+                        {format!("This scenario file does not load: {e}")}
+                    </p>
+                </li>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    view! {
+        <section class="intro">
+            <h1>"Scenarios"</h1>
+            <p>
+                "Each scenario simulates a small system in your browser and gives you its metrics, traces and logs to investigate. "
+                "The seed in the address decides everything that happens, so sharing the link shares the exact same incident."
+            </p>
+        </section>
+        <ul class="catalogue">{cards}</ul>
+    }
+}
+
+/// A CSS modifier for a level; unknown levels get a neutral badge.
+fn level_modifier(level: &str) -> &'static str {
+    match level {
+        "beginner" => "beginner",
+        "intermediate" => "intermediate",
+        "advanced" => "advanced",
+        _ => "other",
+    }
+}

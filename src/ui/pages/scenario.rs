@@ -1,0 +1,276 @@
+//! A scenario run: the briefing, then the simulation in time slices that
+//! yield to the browser (the progress bar moves, the page never freezes),
+//! then the run's counts and the entry service's RED chart.
+
+use crate::charts::{self, timefmt, Red};
+use crate::scenario::{self, Model};
+use crate::sim::time::SimDuration;
+use crate::sim::{RunStats, Simulation};
+use crate::ui::components::red_chart::RedChart;
+use crate::ui::perf;
+use crate::ui::route::Route;
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Wall-clock budget of one slice of simulation before yielding: under
+/// the 50 ms at which browsers count a task as long (input would wait),
+/// and long enough that yielding costs little of the throughput.
+const SLICE_MS: f64 = 40.0;
+
+#[component]
+pub fn ScenarioPage(id: String, seed: u64) -> impl IntoView {
+    match scenario::load_builtin(&id) {
+        Ok(model) => view! { <ScenarioRun model seed/> }.into_any(),
+        Err(e) => view! {
+            <p class="notice notice--error" role="alert">{format!("The scenario “{id}” does not load: {e}")}</p>
+        }
+        .into_any(),
+    }
+}
+
+/// What a finished run shows.
+struct Finished {
+    stats: RunStats,
+    series: usize,
+    samples: u64,
+    log_records: usize,
+    /// Filled in after the chart is drawn: hashing a month of samples takes a while.
+    digest: RwSignal<Option<String>>,
+    red: Rc<Red>,
+    simulated_ms: f64,
+}
+
+#[derive(Clone)]
+enum Phase {
+    Running,
+    Done(Rc<Finished>),
+}
+
+#[component]
+fn ScenarioRun(model: Model, seed: u64) -> impl IntoView {
+    let progress = RwSignal::new(0.0_f64);
+    let phase = RwSignal::new_local(Phase::Running);
+    let cancelled = Arc::new(AtomicBool::new(false));
+    on_cleanup({
+        let c = cancelled.clone();
+        move || c.store(true, Ordering::Relaxed)
+    });
+    spawn_local(simulate(model.clone(), seed, progress, phase, cancelled));
+
+    let title = model.title.clone();
+    Effect::new(move |_| {
+        if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+            d.set_title(&format!("{title} · seed {seed} · obslab"));
+        }
+    });
+
+    let duration_ms = model.duration.micros() / 1000;
+    let window_text = format!(
+        "{} of simulated time from {}, one scrape every {}.",
+        timefmt::span(duration_ms),
+        start_label(model.start_unix_ms),
+        timefmt::span(model.scrape_interval.micros() / 1000)
+    );
+    let next = Route::Scenario { id: model.id.clone(), seed: seed.wrapping_add(1) }.href();
+    let paragraphs = model
+        .briefing
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .map(|p| view! { <p>{emphasis(&p)}</p> })
+        .collect_view();
+    let entry = model.services.get(model.entry_service).map(|s| s.name.clone()).unwrap_or_default();
+
+    view! {
+        <article class="scenario">
+            <header class="scenario__head">
+                <p class="crumbs"><a href="#/">"← All scenarios"</a></p>
+                <h1>{model.title.clone()} <span class="scenario__subtitle">{model.subtitle.clone()}</span></h1>
+                <p class="scenario__meta">
+                    <span class="badge">{model.level.clone()}</span>
+                    <span>{format!("about {} min", model.minutes)}</span>
+                    <span class="seed">"seed " <strong data-testid="seed">{seed}</strong></span>
+                    <a href=next>{format!("Try seed {}", seed.wrapping_add(1))}</a>
+                </p>
+            </header>
+            <div class="scenario__body">
+                <section class="panel briefing" aria-labelledby="briefing-title">
+                    <h2 id="briefing-title">"Briefing"</h2>
+                    {paragraphs}
+                </section>
+                <section class="panel run" aria-labelledby="run-title">
+                    <h2 id="run-title">"Simulation"</h2>
+                    <p class="run__window">{window_text}</p>
+                    {move || match phase.get() {
+                        Phase::Running => {
+                            view! { <Progress progress duration_ms/> }.into_any()
+                        }
+                        Phase::Done(f) => view! { <RunResult f entry=entry.clone()/> }.into_any(),
+                    }}
+                </section>
+            </div>
+        </article>
+    }
+}
+
+#[component]
+fn Progress(progress: RwSignal<f64>, duration_ms: i64) -> impl IntoView {
+    let label = move || {
+        let p = progress.get();
+        if p >= 1.0 {
+            "Simulated; computing the charts…".to_string()
+        } else {
+            format!(
+                "Simulating… {} of {} ({:.0}%)",
+                timefmt::span((p * duration_ms as f64) as i64),
+                timefmt::span(duration_ms),
+                p * 100.0
+            )
+        }
+    };
+    view! {
+        <div class="progress">
+            <progress
+                id="sim-progress"
+                max="1"
+                prop:value=move || progress.get()
+                aria-valuetext=label
+                aria-labelledby="sim-progress-label"
+            ></progress>
+            <p id="sim-progress-label" class="progress__label">{label}</p>
+        </div>
+    }
+}
+
+#[component]
+fn RunResult(f: Rc<Finished>, entry: String) -> impl IntoView {
+    let s = &f.stats;
+    let rows: Vec<(&str, String)> = vec![
+        ("requests", fmt_int(s.requests)),
+        ("completed", fmt_int(s.completed)),
+        ("spans kept", fmt_int(s.spans_kept)),
+        ("spans dropped by sampling", fmt_int(s.spans_dropped)),
+        ("traces kept", fmt_int(s.traces_kept)),
+        ("series", fmt_int(f.series as u64)),
+        ("samples", fmt_int(f.samples)),
+        ("log records", fmt_int(f.log_records as u64)),
+    ];
+    let rows = rows
+        .into_iter()
+        .map(|(k, v)| {
+            view! {
+                <div class="stats__item">
+                    <dt>{k}</dt>
+                    <dd>{v}</dd>
+                </div>
+            }
+        })
+        .collect_view();
+    let took = format!("Simulated in {:.1} s in your browser.", f.simulated_ms / 1000.0);
+    let digest = f.digest;
+    view! {
+        <dl class="stats" data-testid="stats">{rows}</dl>
+        <p class="run__digest">
+            <span role="status">{took}</span>
+            " Telemetry digest "
+            {move || match digest.get() {
+                Some(d) => view! { <code data-testid="digest">{d}</code> }.into_any(),
+                None => view! { <span>"(computing…)"</span> }.into_any(),
+            }}
+        </p>
+        <RedChart red=f.red.clone() service=entry/>
+    }
+}
+
+/// Runs the simulation in slices of about [`SLICE_MS`], yielding to the
+/// browser between them, then computes what the page shows. Stops quietly
+/// when the page is left (`cancelled`).
+async fn simulate(model: Model, seed: u64, progress: RwSignal<f64>, phase: RwSignal<Phase, LocalStorage>, cancelled: Arc<AtomicBool>) {
+    let t0 = perf::now();
+    perf::mark(perf::SIM_START);
+    let mut sim = Simulation::new(&model, seed, None);
+    // One scrape interval per step keeps a step well under a slice.
+    let step = SimDuration::from_micros(model.scrape_interval.micros().max(1_000_000));
+    loop {
+        let slice = perf::now();
+        let mut done = sim.is_done();
+        while !done && perf::now() - slice < SLICE_MS {
+            done = sim.advance(step);
+        }
+        if cancelled.load(Ordering::Relaxed) {
+            return;
+        }
+        progress.set(if done { 1.0 } else { sim.progress() });
+        TimeoutFuture::new(0).await;
+        if cancelled.load(Ordering::Relaxed) {
+            return;
+        }
+        if done {
+            break;
+        }
+    }
+    perf::mark(perf::SIM_END);
+    let run = sim.finish();
+    let entry = run.model.services.get(run.model.entry_service).map(|s| s.name.clone()).unwrap_or_default();
+    let tel = &run.telemetry;
+    let digest = RwSignal::new(None);
+    let finished = Finished {
+        stats: run.stats.clone(),
+        series: tel.series.len(),
+        samples: tel.series.sample_count(),
+        log_records: tel.logs.len(),
+        digest,
+        red: Rc::new(charts::red(&tel.series, &entry, model.scrape_interval.micros() / 1000)),
+        simulated_ms: perf::now() - t0,
+    };
+    perf::mark(perf::SIMULATED);
+    if cancelled.load(Ordering::Relaxed) {
+        return;
+    }
+    phase.set(Phase::Done(Rc::new(finished)));
+    // Let the chart draw first.
+    TimeoutFuture::new(0).await;
+    if !cancelled.load(Ordering::Relaxed) {
+        digest.set(Some(run.telemetry.digest()));
+    }
+}
+
+/// A briefing paragraph as text nodes, with Markdown's `*emphasis*` as
+/// `<em>`. Nothing in it is ever parsed as HTML; unpaired asterisks stay
+/// as they are.
+fn emphasis(p: &str) -> impl IntoView + use<> {
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len().is_multiple_of(2) {
+        return view! { {p.to_string()} }.into_any();
+    }
+    parts
+        .into_iter()
+        .enumerate()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(i, t)| if i % 2 == 1 { view! { <em>{t.to_string()}</em> }.into_any() } else { view! { {t.to_string()} }.into_any() })
+        .collect_view()
+        .into_any()
+}
+
+/// `1,234,567`
+fn fmt_int(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `2026-03-02 09:00 UTC`
+fn start_label(ms: i64) -> String {
+    let (y, mo, d, h, mi) = timefmt::civil(ms);
+    format!("{y}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+}

@@ -1,0 +1,109 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): the simulation
+//! is deterministic across platforms, the RED computation works on a real
+//! run, the chart draws real pixels on a canvas, and URLs parse without
+//! panicking. Run by `make test-wasm`, which computes the native digests
+//! first (`obslab run ... --json`) and passes them in
+//! `OBSLAB_NATIVE_DIGESTS` at compile time.
+#![cfg(target_arch = "wasm32")]
+
+use obslab::charts::red;
+use obslab::scenario;
+use obslab::sim::{self, time::parse_duration};
+use obslab::ui::route::{parse, Route, DEFAULT_SEED};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// `scenario:seed:duration=digest` entries, comma-separated, computed
+/// natively by `make native-digests`.
+const NATIVE_DIGESTS: Option<&str> = option_env!("OBSLAB_NATIVE_DIGESTS");
+
+#[wasm_bindgen_test]
+fn digests_match_native() {
+    let Some(all) = NATIVE_DIGESTS.filter(|s| !s.trim().is_empty()) else {
+        panic!(
+            "OBSLAB_NATIVE_DIGESTS was not set when this test was compiled; run `make test-wasm`, \
+             which computes the native digests with `obslab run --json` first"
+        );
+    };
+    let mut checked = 0;
+    for entry in all.trim().split(',') {
+        let (run, want) = entry.split_once('=').expect("scenario:seed:duration=digest");
+        let parts: Vec<&str> = run.split(':').collect();
+        let [id, seed, duration] = parts.as_slice() else { panic!("bad entry {entry:?}") };
+        let model = scenario::load_builtin(id).expect("a built-in scenario");
+        let seed: u64 = seed.parse().expect("a seed");
+        let duration = parse_duration(duration).expect("a duration");
+        let got = sim::run(&model, seed, Some(duration)).telemetry.digest();
+        assert_eq!(got, want, "{id} seed {seed} over {duration:?}: the browser's digest differs from the native one");
+        checked += 1;
+    }
+    assert!(checked > 0);
+}
+
+fn red_of(id: &str, minutes: i64) -> obslab::charts::Red {
+    let model = scenario::load_builtin(id).unwrap();
+    let run = sim::run(&model, 7, Some(sim::time::SimDuration::from_secs(minutes * 60)));
+    let entry = &model.services[model.entry_service].name;
+    red(&run.telemetry.series, entry, model.scrape_interval.micros() / 1000)
+}
+
+#[wasm_bindgen_test]
+fn red_of_a_real_run_has_rate_and_p99() {
+    let r = red_of("intermittent-p99", 10);
+    assert!(r.len() >= 30, "{} points", r.len());
+    assert!(r.rate.iter().all(|&x| x > 0.0), "every step has traffic");
+    let finite: Vec<f64> = r.p99.iter().copied().filter(|v| v.is_finite()).collect();
+    assert_eq!(finite.len(), r.len(), "every step has a P99");
+    assert!(finite.iter().all(|&v| v > 0.0 && v < 60.0), "P99 in seconds: {finite:?}");
+}
+
+#[wasm_bindgen_test]
+fn the_chart_draws_pixels_on_a_canvas() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement = document.create_element("canvas").unwrap().dyn_into().unwrap();
+    canvas.set_width(800);
+    canvas.set_height(400);
+    document.body().unwrap().append_child(&canvas).unwrap();
+    obslab::ui::draw_red_on_canvas(&canvas, &red_of("bookstore", 10), 1.0, false).expect("draws");
+    let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    let data = ctx.get_image_data(0.0, 0.0, 800.0, 400.0).unwrap().data();
+    let bg = [data[0], data[1], data[2]];
+    let mut differ = 0;
+    let mut coloured = 0;
+    for px in data.chunks_exact(4) {
+        let d: i32 = (0..3).map(|i| (px[i] as i32 - bg[i] as i32).abs()).sum();
+        if d > 40 {
+            differ += 1;
+        }
+        let (mx, mn) = (px[..3].iter().max().unwrap(), px[..3].iter().min().unwrap());
+        if mx - mn > 90 {
+            coloured += 1;
+        }
+    }
+    assert!(differ > 800 * 400 / 100, "{differ} pixels differ from the background");
+    assert!(coloured > 500, "{coloured} coloured pixels: the lines are missing");
+    canvas.remove();
+}
+
+#[wasm_bindgen_test]
+fn routes_parse_defensively() {
+    assert_eq!(parse(""), Ok(Route::Home));
+    assert_eq!(parse("#/"), Ok(Route::Home));
+    let r = Route::Scenario { id: "intermittent-p99".into(), seed: 7 };
+    assert_eq!(parse("#/scenario/intermittent-p99?seed=7"), Ok(r.clone()));
+    assert_eq!(parse(&r.href()), Ok(r));
+    assert_eq!(parse("#/scenario/bookstore"), Ok(Route::Scenario { id: "bookstore".into(), seed: DEFAULT_SEED }));
+    assert_eq!(parse("#/scenario/bookstore?x=1&seed=0"), Ok(Route::Scenario { id: "bookstore".into(), seed: 0 }));
+    assert_eq!(parse("#/debug/panic"), Ok(Route::Crash));
+    for bad in ["#/scenario/bookstore?seed=abc", "#/scenario/bookstore?seed=", "#/scenario/bookstore?seed=-1", "#/scenario/bookstore?seed=1e3"] {
+        let e = parse(bad).unwrap_err();
+        assert!(e.message.contains("not a whole number"), "{bad}: {e}");
+    }
+    assert!(parse("#/scenario/bookstore?seed=18446744073709551616").unwrap_err().message.contains("too large"));
+    assert!(parse("#/scenario/nope").unwrap_err().message.contains("bookstore"));
+    assert!(parse("#/nowhere/at/all").unwrap_err().message.contains("does not match"));
+    let long = format!("#/{}", "x".repeat(10_000));
+    assert!(parse(&long).unwrap_err().message.chars().count() < 200, "long input is clipped");
+}
