@@ -31,7 +31,7 @@ DIGEST_RUNS := intermittent-p99:7:10m bookstore:7:10m slo-rollout:7:2d
 
 .PHONY: help serve build test size size-report tools tools-build tools-test \
         apt-packages wasm-target trunk wasm-bindgen-cli node-deps \
-        test-native test-exports test-wasm test-e2e native-digests clean-dist
+        test-native test-exports test-promql test-wasm test-e2e native-digests clean-dist
 
 help:
 	@echo "make serve   serve the lab at http://127.0.0.1:8080 (release build)"
@@ -114,7 +114,7 @@ size-report:
 # Each layer in order, with its time; stops at the first failing layer.
 test:
 	@start=$$(date +%s); \
-	for layer in tools-test test-native test-exports test-wasm test-e2e; do \
+	for layer in tools-test test-native test-exports test-promql test-wasm test-e2e; do \
 	  t=$$(date +%s); \
 	  echo "== $$layer"; \
 	  $(MAKE) $$layer; \
@@ -128,6 +128,12 @@ test-native:
 test-exports:
 	@if [ -f scripts/check-exports.sh ]; then bash scripts/check-exports.sh; \
 	else echo "scripts/check-exports.sh is not there: skipped"; fi
+
+# Prometheus's own PromQL test scripts through `obslab promqltest`; any
+# failure fails the layer (unsupported features are listed by name).
+test-promql:
+	cargo build --release --quiet --bin obslab
+	"$${CARGO_TARGET_DIR:-target}/release/obslab" promqltest ../shared/testdata/promql/*.test | tail -n 30
 
 # The digests `obslab run --json` computes natively, as
 # scenario:seed:duration=digest entries separated by commas.
