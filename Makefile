@@ -35,7 +35,7 @@ DIGEST_RUNS := intermittent-p99:7:10m bookstore:7:10m slo-rollout:7:2d
 
 help:
 	@echo "make serve   serve the lab at http://127.0.0.1:8080 (release build)"
-	@echo "make test    every test layer: native, exports, browser (wasm-bindgen), end-to-end (Playwright)"
+	@echo "make test    every test layer: native, exports, PromQL scripts, browser (wasm-bindgen), end-to-end (Playwright)"
 	@echo "make size    raw and gzip sizes of the built wasm, js and css"
 	@echo "make tools   install everything the above need (idempotent)"
 

@@ -158,6 +158,7 @@ async function canvasPixels(page) {
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
+  for (const f of fs.readdirSync(OUT)) if (f.startsWith("failure-")) fs.rmSync(path.join(OUT, f));
   assert(fs.existsSync(path.join(DIST, "index.html")), `${DIST}/index.html is missing: run trunk build --release first`);
   const server = await serve(DIST);
   const base = `http://127.0.0.1:${server.address().port}/`;
