@@ -277,6 +277,8 @@ pub struct Engine {
     affected: BTreeMap<u16, u64>,
     truth_traces: BTreeMap<TraceId, Vec<(u16, SpanId)>>,
     profile_acc: FxHashMap<(i64, u32, u32), i64>,
+    db_keys: FxHashMap<OpId, u32>,
+    db_idents: BTreeMap<String, u32>,
     /// CPU µs of the current profile bucket, dense by replica × stack.
     profile_cur: Vec<i64>,
     profile_bucket: i64,
@@ -457,6 +459,8 @@ impl Engine {
             affected: BTreeMap::new(),
             truth_traces: BTreeMap::new(),
             profile_acc: FxHashMap::default(),
+            db_keys: FxHashMap::default(),
+            db_idents: BTreeMap::new(),
             profile_cur: Vec::new(),
             profile_bucket: 0,
             stacks: FxHashMap::default(),
@@ -1624,6 +1628,19 @@ impl Engine {
         self.ins.observe(inst, dur_us as f64 / 1e6, tid, sid, ms);
     }
 
+    /// A dense id per distinct db metric label set (system, operation, collection, server).
+    fn db_metric_key(&mut self, op: OpId) -> u32 {
+        if let Some(&k) = self.db_keys.get(&op) {
+            return k;
+        }
+        let o = self.tel.traces.operation(op);
+        let ident: Vec<String> = o.attributes.iter().filter(|(k, _)| matches!(*k, sc::DB_SYSTEM | sc::DB_OPERATION_NAME | sc::DB_COLLECTION_NAME | sc::SERVER_ADDRESS)).map(|(k, v)| format!("{k}={v}")).collect();
+        let n = self.db_idents.len() as u32;
+        let k = *self.db_idents.entry(ident.join(",")).or_insert(n);
+        self.db_keys.insert(op, k);
+        k
+    }
+
     // ---------- pools and datastores ----------
 
     fn pool_capacity(&self, now: SimTime, ri: usize, pool: usize) -> u32 {
@@ -1848,8 +1865,12 @@ impl Engine {
                 _ => OpId(0),
             };
             let fam = self.fams.db;
+            let key = self.db_metric_key(opid);
             let opx = self.tel.traces.operation(opid);
-            let inst = self.ins.get(fam, tg, (ri as u64) << 32 | opid.0 as u64, || {
+            // Operations with the same metric labels (two steps running the
+            // same query) must share one instrument, or they would write the
+            // same series twice.
+            let inst = self.ins.get(fam, tg, (ri as u64) << 32 | key as u64, || {
                 let mut v: Vec<(&'static str, Arc<str>)> = Vec::new();
                 for (k, val) in &opx.attributes {
                     let name = match *k {

@@ -53,6 +53,17 @@ fn check_counters_and_histograms(tel: &Telemetry) -> Result<(), String> {
             return Err(format!("{} has out-of-order timestamps", s.labels));
         }
     }
+    // An exemplar sits on a bucket that counted it: at or below its bound,
+    // on a sample that is not zero.
+    for (_, s) in st.iter() {
+        for e in &s.exemplars {
+            let le = s.labels.get("le").map(|v| if v == "+Inf" { f64::INFINITY } else { v.parse().unwrap() }).unwrap_or(f64::INFINITY);
+            let i = s.timestamps.partition_point(|&t| t < e.timestamp_ms);
+            if e.value > le || s.values.get(i).is_none_or(|&v| v <= 0.0) {
+                return Err(format!("{}: exemplar {} at {} on a bucket that did not count it", s.labels, e.value, e.timestamp_ms));
+            }
+        }
+    }
     // Buckets cumulative in `le`, `_count` equal to the +Inf bucket, at every scrape.
     let mut groups: BTreeMap<String, Vec<(f64, &obslab::store::Series)>> = BTreeMap::new();
     for fam in st.families().filter(|f| f.kind == obslab::telemetry::metric::MetricKind::Histogram) {
