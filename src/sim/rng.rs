@@ -1,7 +1,8 @@
 //! Named random streams. One seed per run is split into independent,
 //! portable ChaCha8 streams by name ("traffic", "faults", "svc/frontend"),
 //! so adding a draw in one place never shifts another stream. Never use
-//! `thread_rng`, `StdRng` or `SmallRng` here: they are not portable.
+//! rand's thread-local, OS-seeded or "small"/"std" generators here: they
+//! differ between platforms or versions.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
