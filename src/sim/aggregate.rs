@@ -43,7 +43,6 @@ pub struct Aggregate {
     series: Vec<Vec<Vec<Option<HistSeries>>>>,
     /// Conditional bucket probabilities per (status slot, slow, downstream).
     bucket_probs: std::collections::BTreeMap<(usize, bool, bool), Vec<f64>>,
-    statuses: Vec<u16>,
     valid: u64,
     failed: u64,
     requests: u64,
@@ -142,7 +141,7 @@ impl Aggregate {
             }
             series.push(per_pod);
         }
-        Aggregate { model, seed, now: SimTime::ZERO, incidents, tel, rng: r, series, statuses, bucket_probs: Default::default(), valid: 0, failed: 0, requests: 0, steps: 0 }
+        Aggregate { model, seed, now: SimTime::ZERO, incidents, tel, rng: r, series, bucket_probs: Default::default(), valid: 0, failed: 0, requests: 0, steps: 0 }
     }
 
     pub fn now(&self) -> SimTime {
@@ -253,7 +252,6 @@ impl Aggregate {
                 }
             }
         }
-        let _ = &self.statuses;
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -57,14 +57,6 @@ enum Ev {
     Reclaim { replica: u32, pool: u8 },
 }
 
-/// What a fiber waits for, so GC and throttling stalls can defer it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Wait {
-    None,
-    Cpu,
-    Other,
-}
-
 struct Fiber {
     task: u32,
     list: ListId,
@@ -76,8 +68,6 @@ struct Fiber {
     /// GC and stall totals when the current CPU burst started.
     gc_mark: i64,
     stall_mark: i64,
-    cpu_us: i64,
-    wait: Wait,
     /// Open client span for the current db/cache/external step, and when
     /// the current wait started.
     span: u32,
@@ -828,7 +818,6 @@ impl Engine {
                 let stack = self.blocking_stack(svc, ep);
                 self.add_profile(now, ri, stack, hold_us);
             }
-            self.fibers[f as usize].wait = Wait::Other;
             self.q.schedule(now + SimDuration(hold_us), Ev::Hold { fiber: f });
             return;
         }
@@ -844,10 +833,10 @@ impl Engine {
         self.faults.iter().any(|f| matches!(f.kind, FaultKind::LockContention { service, endpoint, .. } if service == k.service as usize && endpoint == k.endpoint as usize) && f.active(now))
     }
 
-    fn lock_fault(&self, t: u32) -> Option<(u16, i64)> {
+    fn lock_fault(&self, t: u32) -> Option<u16> {
         let k = &self.tasks[t as usize];
         self.faults.iter().find_map(|f| match f.kind {
-            FaultKind::LockContention { service, endpoint, hold } if service == k.service as usize && endpoint == k.endpoint as usize => Some((f.id, hold.micros())),
+            FaultKind::LockContention { service, endpoint, .. } if service == k.service as usize && endpoint == k.endpoint as usize => Some(f.id),
             _ => None,
         })
     }
@@ -861,13 +850,12 @@ impl Engine {
             self.enter_critical(now, f);
         } else {
             self.replicas[ri].lock_queue.push_back(f);
-            self.fibers[f as usize].wait = Wait::Other;
         }
     }
 
     fn enter_critical(&mut self, now: SimTime, f: u32) {
         let t = self.fibers[f as usize].task;
-        let (id, hold) = self.lock_fault(t).unwrap_or((0, 1000));
+        let id = self.lock_fault(t).unwrap_or(0);
         let ri = self.tasks[t as usize].replica as usize;
         let waited = now.0 - self.fibers[f as usize].since.0;
         self.tasks[t as usize].locked = true;
@@ -887,7 +875,6 @@ impl Engine {
             self.log(now, Severity::Warn, t, self.tpl.lock, vec![LogValue::Str("cart-session".into()), LogValue::Int(waited / 1000), LogValue::Int(queued)]);
         }
         // The critical section: a short piece of CPU work under the lock.
-        let _ = hold;
         let hold_us = lognormal(&mut self.r_work, 1500.0, 0.25);
         self.fibers[f as usize].span = LOCK_MARK;
         self.start_cpu(now, f, hold_us, 2);
@@ -936,7 +923,7 @@ impl Engine {
         }
         let k = &self.tasks[t as usize];
         let (status, error, cause, dur) = (k.status, k.error, k.cause, now.0 - k.start.0);
-        let (product, category, user, trace_id, span_id) = (k.product, k.category, k.user, k.trace_id, k.span_id);
+        let (product, category, user) = (k.product, k.category, k.user);
         if let Some(s) = self.span_mut(trace, span) {
             s.http_status = status;
             s.error = if status >= 500 || error == ErrorType::ClientCancelled { error } else { ErrorType::None };
@@ -962,7 +949,6 @@ impl Engine {
             let path: Arc<str> = if r.contains('{') { concrete_path(&r, product).into() } else { r.clone() };
             self.log(now, Severity::Info, t, self.tpl.access, vec![LogValue::Str(m), LogValue::Str(path), LogValue::Int(status as i64), LogValue::Float(dur as f64 / 1000.0)]);
         }
-        let _ = (trace_id, span_id);
         self.close_span(now, trace, span);
         // Free the worker: the next queued request starts.
         self.replicas[ri].inflight -= 1;
@@ -1038,7 +1024,7 @@ impl Engine {
     // ---------- fibers ----------
 
     fn new_fiber(&mut self, task: u32, list: ListId, parent: u32) -> u32 {
-        let f = Fiber { task, list, pc: 0, parent, pending: 0, repeat: 0, gc_mark: 0, stall_mark: 0, cpu_us: 0, wait: Wait::None, span: NO, since: SimTime::ZERO, cache_miss: false, n1: false, span_trace: NO, external: false, queued_us: 0, alive: true };
+        let f = Fiber { task, list, pc: 0, parent, pending: 0, repeat: 0, gc_mark: 0, stall_mark: 0, span: NO, since: SimTime::ZERO, cache_miss: false, n1: false, span_trace: NO, external: false, queued_us: 0, alive: true };
         if let Some(i) = self.free_fibers.pop() {
             self.fibers[i as usize] = f;
             i
@@ -1070,7 +1056,6 @@ impl Engine {
                 }
                 Node::Parallel { first, len } => {
                     self.fibers[f as usize].pending = len;
-                    self.fibers[f as usize].wait = Wait::Other;
                     let task = self.fibers[f as usize].task;
                     for k in first..first + len {
                         let b = self.world.branches[k as usize];
@@ -1097,7 +1082,6 @@ impl Engine {
 
     fn step_done(&mut self, now: SimTime, f: u32) {
         let fb = &mut self.fibers[f as usize];
-        fb.wait = Wait::None;
         if fb.repeat > 0 {
             fb.repeat -= 1;
         } else {
@@ -1155,8 +1139,6 @@ impl Engine {
         let fb = &mut self.fibers[f as usize];
         fb.gc_mark = gc_total;
         fb.stall_mark = self.nodes[node].stall_total;
-        fb.cpu_us = demand as i64;
-        fb.wait = Wait::Cpu;
         // Starting inside a pause: nothing runs until it ends.
         let start = now.max(gc_until).max(self.nodes[node].stall_until);
         if start > now {
@@ -1222,7 +1204,6 @@ impl Engine {
         if self.fibers[f as usize].span == LOCK_MARK {
             self.fibers[f as usize].span = NO;
             self.release_lock(now, t);
-            self.fibers[f as usize].wait = Wait::None;
             self.run_fiber(now, f);
             return;
         }
@@ -1299,7 +1280,6 @@ impl Engine {
             ];
             self.push_log(now, sev, ri, TraceId::INVALID, SpanId::INVALID, self.tpl.gc, fields);
         }
-        let _ = fault_id;
         // Every task that was running on this replica is stretched: mark the cause.
         if full {
             for i in 0..self.tasks.len() {
@@ -1429,7 +1409,6 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn start_call(&mut self, now: SimTime, f: u32, service: u16, endpoint: u16, timeout_us: i64, retries: u8, op: OpId) {
         let t = self.fibers[f as usize].task;
-        self.fibers[f as usize].wait = Wait::Other;
         let mut c = Call { fiber: f, task: t, span: NO, service, endpoint, target_replica: 0, attempt: 0, retries_left: retries, timeout_us, started: now, done: false, child_cause: 0, op, generation: 0, span_trace: NO };
         let ci = if let Some(i) = self.free_calls.pop() {
             c.generation = (self.calls[i as usize].generation + 1) & 0x00ff_ffff;
@@ -1661,7 +1640,6 @@ impl Engine {
         let t = self.fibers[f as usize].task;
         let ri = self.tasks[t as usize].replica as usize;
         self.fibers[f as usize].since = now;
-        self.fibers[f as usize].wait = Wait::Other;
         let Some(p) = pool else {
             self.start_ds(now, f);
             return;
@@ -1945,7 +1923,6 @@ impl Engine {
         self.fibers[f as usize].span_trace = trace;
         self.fibers[f as usize].external = true;
         self.fibers[f as usize].since = now;
-        self.fibers[f as usize].wait = Wait::Other;
         let mut lat = lognormal(&mut self.r_work, median, sigma) as i64;
         let mut err = ErrorType::None;
         if rng::unit(&mut self.r_work) < error_ratio {
@@ -1992,7 +1969,6 @@ impl Engine {
             self.acquire_lock(now, f);
             return;
         }
-        self.fibers[f as usize].wait = Wait::None;
         self.run_fiber(now, f);
     }
 

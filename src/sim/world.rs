@@ -4,7 +4,6 @@
 //! operation table.
 
 use super::rng::stable_hash;
-use crate::scenario::format::DatastoreKind;
 use crate::scenario::model::{Model, Runtime, Step, StepKind};
 use crate::store::TraceStore;
 use crate::telemetry::resource::{Resource, ResourceId};
@@ -236,7 +235,6 @@ impl World {
                 Node::Parallel { first, len: ids.len() as u32 }
             }
         };
-        let _ = DatastoreKind::Database;
         StepNode { node, probability: st.probability }
     }
 }
