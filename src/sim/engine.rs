@@ -828,17 +828,15 @@ impl Engine {
         self.run_fiber(now, f);
     }
 
-    fn lock_needed(&self, now: SimTime, t: u32) -> bool {
+    /// The lock-contention faults on task `t`'s endpoint.
+    fn lock_faults(&self, t: u32) -> impl Iterator<Item = &RunFault> {
         let k = &self.tasks[t as usize];
-        self.faults.iter().any(|f| matches!(f.kind, FaultKind::LockContention { service, endpoint, .. } if service == k.service as usize && endpoint == k.endpoint as usize) && f.active(now))
+        let (svc, ep) = (k.service as usize, k.endpoint as usize);
+        self.faults.iter().filter(move |f| matches!(f.kind, FaultKind::LockContention { service, endpoint, .. } if service == svc && endpoint == ep))
     }
 
-    fn lock_fault(&self, t: u32) -> Option<u16> {
-        let k = &self.tasks[t as usize];
-        self.faults.iter().find_map(|f| match f.kind {
-            FaultKind::LockContention { service, endpoint, .. } if service == k.service as usize && endpoint == k.endpoint as usize => Some(f.id),
-            _ => None,
-        })
+    fn lock_needed(&self, now: SimTime, t: u32) -> bool {
+        self.lock_faults(t).any(|f| f.active(now))
     }
 
     fn acquire_lock(&mut self, now: SimTime, f: u32) {
@@ -855,7 +853,7 @@ impl Engine {
 
     fn enter_critical(&mut self, now: SimTime, f: u32) {
         let t = self.fibers[f as usize].task;
-        let id = self.lock_fault(t).unwrap_or(0);
+        let id = self.lock_faults(t).next().map(|f| f.id).unwrap_or(0);
         let ri = self.tasks[t as usize].replica as usize;
         let waited = now.0 - self.fibers[f as usize].since.0;
         self.tasks[t as usize].locked = true;
