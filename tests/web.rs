@@ -6,10 +6,12 @@
 //! `OBSLAB_NATIVE_DIGESTS` at compile time.
 #![cfg(target_arch = "wasm32")]
 
-use obslab::charts::red;
+use obslab::charts::panel::{builtin_dashboards, evaluate, step_for};
+use obslab::charts::{draw_plot, red, ChartStyle};
+use plotters::prelude::IntoDrawingArea;
 use obslab::scenario;
 use obslab::sim::{self, time::parse_duration};
-use obslab::ui::route::{parse, Route, DEFAULT_SEED};
+use obslab::ui::route::{parse, Route, Tab, View, DEFAULT_SEED};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -66,7 +68,16 @@ fn the_chart_draws_pixels_on_a_canvas() {
     canvas.set_width(800);
     canvas.set_height(400);
     document.body().unwrap().append_child(&canvas).unwrap();
-    obslab::ui::draw_red_on_canvas(&canvas, &red_of("bookstore", 10), 1.0, false).expect("draws");
+    // The first RED panel (request rate per service) of a real run.
+    let model = scenario::load_builtin("bookstore").unwrap();
+    let run = sim::run(&model, 7, Some(sim::time::SimDuration::from_secs(600)));
+    let entry = &model.services[model.entry_service].name;
+    let spec = &builtin_dashboards(entry)[0].panels[0];
+    let range = (run.telemetry.start_unix_ms, run.telemetry.start_unix_ms + 600_000);
+    let expr = obslab::query::promql::parse(&spec.expr).unwrap();
+    let data = evaluate(&run.telemetry.series, spec, &expr, range, step_for(range, 500, 15_000), &Default::default()).unwrap();
+    let backend = obslab::ui::MeasuringCanvas::new(&canvas).expect("a 2D canvas");
+    draw_plot(&backend.into_drawing_area(), &data.plot, &ChartStyle::light(1.0)).expect("draws");
     let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
     let data = ctx.get_image_data(0.0, 0.0, 800.0, 400.0).unwrap().data();
     let bg = [data[0], data[1], data[2]];
@@ -91,11 +102,11 @@ fn the_chart_draws_pixels_on_a_canvas() {
 fn routes_parse_defensively() {
     assert_eq!(parse(""), Ok(Route::Home));
     assert_eq!(parse("#/"), Ok(Route::Home));
-    let r = Route::Scenario { id: "intermittent-p99".into(), seed: 7 };
+    let r = Route::scenario("intermittent-p99", 7);
     assert_eq!(parse("#/scenario/intermittent-p99?seed=7"), Ok(r.clone()));
     assert_eq!(parse(&r.href()), Ok(r));
-    assert_eq!(parse("#/scenario/bookstore"), Ok(Route::Scenario { id: "bookstore".into(), seed: DEFAULT_SEED }));
-    assert_eq!(parse("#/scenario/bookstore?x=1&seed=0"), Ok(Route::Scenario { id: "bookstore".into(), seed: 0 }));
+    assert_eq!(parse("#/scenario/bookstore"), Ok(Route::scenario("bookstore", DEFAULT_SEED)));
+    assert_eq!(parse("#/scenario/bookstore?x=1&seed=0"), Ok(Route::scenario("bookstore", 0)));
     assert_eq!(parse("#/debug/panic"), Ok(Route::Crash));
     for bad in ["#/scenario/bookstore?seed=abc", "#/scenario/bookstore?seed=", "#/scenario/bookstore?seed=-1", "#/scenario/bookstore?seed=1e3"] {
         let e = parse(bad).unwrap_err();
@@ -104,6 +115,24 @@ fn routes_parse_defensively() {
     assert!(parse("#/scenario/bookstore?seed=18446744073709551616").unwrap_err().message.contains("too large"));
     assert!(parse("#/scenario/nope").unwrap_err().message.contains("bookstore"));
     assert!(parse("#/nowhere/at/all").unwrap_err().message.contains("does not match"));
+    // The view: tab, query, range and trace survive a round trip.
+    let r = Route::Scenario {
+        id: "bookstore".into(),
+        seed: 3,
+        view: View {
+            tab: Tab::Explore,
+            query: Some("sum by (le) (rate(http_server_request_duration_seconds_bucket{route=~\"/books/.*\"}[5m])) # 100% & more".into()),
+            range: Some((1_772_442_000_000, 1_772_442_900_000)),
+            trace: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+        },
+    };
+    assert_eq!(parse(&r.href()), Ok(r));
+    assert!(parse("#/scenario/bookstore?tab=nope").unwrap_err().message.contains("explore"));
+    assert!(parse("#/scenario/bookstore?q=%zz").unwrap_err().message.contains("escape"));
+    assert!(parse("#/scenario/bookstore?q=%ff").unwrap_err().message.contains("UTF-8"));
+    assert!(parse("#/scenario/bookstore?from=5&to=1").unwrap_err().message.contains("before"));
+    assert!(parse("#/scenario/bookstore?from=5").unwrap_err().message.contains("both"));
+    assert!(parse("#/scenario/bookstore?from=x&to=1").unwrap_err().message.contains("Unix milliseconds"));
     let long = format!("#/{}", "x".repeat(10_000));
     assert!(parse(&long).unwrap_err().message.chars().count() < 200, "long input is clipped");
 }

@@ -6,8 +6,15 @@
 
 pub mod decimate;
 pub mod red;
+pub mod panel;
 pub mod red_chart;
 pub mod timefmt;
+pub mod timeseries;
+pub mod units;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use red::{histogram_quantile, red, Red};
 pub use red_chart::{draw_red, ChartStyle, Palette};
+pub use timeseries::{draw_plot, Frame, Line, Marker, Plot};
+pub use units::Unit;

@@ -7,7 +7,7 @@
 
 use super::decimate;
 use super::red::Red;
-use super::timefmt;
+use super::timeseries;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -23,6 +23,8 @@ pub struct Palette {
     pub rate: RGBColor,
     pub p99: RGBColor,
     pub p50: RGBColor,
+    /// Line colours of multi-series panels, in order (colour-blind safe).
+    pub series: [RGBColor; 8],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,6 +45,16 @@ impl ChartStyle {
                 rate: RGBColor(0x1f, 0x6f, 0xd1),
                 p99: RGBColor(0xc2, 0x41, 0x0c),
                 p50: RGBColor(0x0f, 0x8a, 0x5f),
+                series: [
+                    RGBColor(0x00, 0x72, 0xb2),
+                    RGBColor(0xd5, 0x5e, 0x00),
+                    RGBColor(0x00, 0x9e, 0x73),
+                    RGBColor(0xcc, 0x79, 0xa7),
+                    RGBColor(0xb0, 0x7a, 0x00),
+                    RGBColor(0x3f, 0x9b, 0xd6),
+                    RGBColor(0x8c, 0x56, 0x4b),
+                    RGBColor(0x6f, 0x6f, 0x6f),
+                ],
             },
             scale: sane_scale(scale),
         }
@@ -57,17 +69,27 @@ impl ChartStyle {
                 rate: RGBColor(0x6c, 0xa8, 0xff),
                 p99: RGBColor(0xff, 0x8a, 0x4c),
                 p50: RGBColor(0x4c, 0xd3, 0x9b),
+                series: [
+                    RGBColor(0x56, 0xb4, 0xe9),
+                    RGBColor(0xff, 0x8a, 0x4c),
+                    RGBColor(0x4c, 0xd3, 0x9b),
+                    RGBColor(0xe0, 0x8f, 0xc8),
+                    RGBColor(0xf0, 0xc0, 0x40),
+                    RGBColor(0x9a, 0xd0, 0xf5),
+                    RGBColor(0xc4, 0x9c, 0x94),
+                    RGBColor(0xbf, 0xbf, 0xbf),
+                ],
             },
             scale: sane_scale(scale),
         }
     }
-    fn px(&self, css: f64) -> i32 {
+    pub(crate) fn px(&self, css: f64) -> i32 {
         (css * self.scale).round() as i32
     }
-    fn font(&self, css: f64) -> TextStyle<'static> {
+    pub(crate) fn font(&self, css: f64) -> TextStyle<'static> {
         ("sans-serif", css * self.scale).into_font().color(&self.palette.text)
     }
-    fn line(&self, c: RGBColor, css: f64) -> ShapeStyle {
+    pub(crate) fn line(&self, c: RGBColor, css: f64) -> ShapeStyle {
         c.stroke_width(self.px(css).max(1) as u32)
     }
 }
@@ -129,7 +151,6 @@ fn panel<DB: DrawingBackend>(
     lines: &[Line<'_>],
     style: &ChartStyle,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let pal = &style.palette;
     let y_top = lines
         .iter()
         .flat_map(|l| l.values.iter().copied())
@@ -137,44 +158,8 @@ fn panel<DB: DrawingBackend>(
         .fold(0.0_f64, f64::max);
     let y_top = if y_top > 0.0 { y_top * 1.12 } else { 1.0 };
 
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(style.px(12.0))
-        .margin_right(style.px(16.0))
-        .margin_left(style.px(4.0))
-        .x_label_area_size(style.px(22.0))
-        .y_label_area_size(style.px(64.0))
-        .build_cartesian_2d(from..to, 0.0..y_top)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        // Our own time ticks are drawn below; plotters' x labels are blanked
-        // (`x_labels(0)` would make plotters loop looking for key points).
-        .x_labels(2)
-        .x_label_formatter(&|_| String::new())
-        .set_tick_mark_size(LabelAreaPosition::Bottom, 0)
-        .y_labels(5)
-        .y_label_formatter(&|v| short_number(*v))
-        .y_desc(y_desc)
-        .label_style(style.font(11.0))
-        .axis_desc_style(style.font(11.0))
-        .axis_style(style.line(pal.axis, 1.0))
-        .bold_line_style(style.line(pal.grid, 1.0))
-        .light_line_style(pal.background.stroke_width(0))
-        .draw()?;
-
-    // Time ticks at round UTC instants (plotters' own would fall on round
-    // milliseconds, not round minutes).
+    let mut chart = timeseries::axes(area, (from, to), (0.0, y_top), y_desc, &|v| super::units::short(*v), style)?;
     let plot_w = chart.plotting_area().dim_in_pixel().0.max(1);
-    let max_ticks = (plot_w as f64 / (style.scale * 90.0)).floor().max(2.0) as usize;
-    let (ticks, step) = timefmt::ticks(from, to, max_ticks);
-    chart.draw_series(ticks.iter().map(|&t| PathElement::new(vec![(t, 0.0), (t, y_top)], style.line(pal.grid, 1.0))))?;
-    let base = area.get_base_pixel();
-    let font = style.font(11.0).pos(Pos::new(HPos::Center, VPos::Top));
-    for &t in &ticks {
-        let (x, y) = chart.backend_coord(&(t, 0.0));
-        area.draw_text(&timefmt::label(t, step), &font, (x - base.0, y - base.1 + style.px(5.0)))?;
-    }
-
     for line in lines {
         let segments = decimate::min_max(&red.timestamps, &line.values, (from, to), plot_w as usize);
         let s = style.line(line.color, line.width);
@@ -222,72 +207,10 @@ fn legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// `0`, `0.25`, `7.5`, `42`, `1.2k`, `3.4M`: short axis labels.
-pub fn short_number(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.0}k", v / 1e3)
-    } else if a >= 1e3 {
-        format!("{:.1}k", v / 1e3)
-    } else if a >= 10.0 || v == 0.0 {
-        format!("{v:.0}")
-    } else if a >= 1.0 {
-        format!("{v:.1}")
-    } else {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
-    use std::fmt;
-
-    /// A backend that records what is drawn.
-    struct Recorder {
-        size: (u32, u32),
-        paths: Vec<((u8, u8, u8), usize, i32)>,
-        texts: Vec<String>,
-    }
-
-    #[derive(Debug)]
-    struct NoError;
-    impl fmt::Display for NoError {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("none")
-        }
-    }
-    impl std::error::Error for NoError {}
-
-    impl DrawingBackend for Recorder {
-        type ErrorType = NoError;
-        fn get_size(&self) -> (u32, u32) {
-            self.size
-        }
-        fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<NoError>> {
-            Ok(())
-        }
-        fn present(&mut self) -> Result<(), DrawingErrorKind<NoError>> {
-            Ok(())
-        }
-        fn draw_pixel(&mut self, _: BackendCoord, _: BackendColor) -> Result<(), DrawingErrorKind<NoError>> {
-            Ok(())
-        }
-        fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), DrawingErrorKind<NoError>> {
-            let pts: Vec<BackendCoord> = path.into_iter().collect();
-            let max_x = pts.iter().map(|p| p.0).max().unwrap_or(0);
-            self.paths.push((style.color().rgb, pts.len(), max_x));
-            Ok(())
-        }
-        fn draw_text<T: BackendTextStyle>(&mut self, text: &str, _: &T, _: BackendCoord) -> Result<(), DrawingErrorKind<NoError>> {
-            self.texts.push(text.to_string());
-            Ok(())
-        }
-    }
+    use crate::charts::testing::Recorder;
 
     fn red_fixture(n: usize) -> Red {
         let start = 1_772_442_000_000; // 2026-03-02 09:00 UTC
@@ -305,16 +228,13 @@ mod tests {
 
     /// Draws `red` on a fresh recorder of `size` and hands the recorder back.
     fn record(red: &Red, size: (u32, u32), style: &ChartStyle) -> Recorder {
-        let mut rec = Recorder { size, paths: vec![], texts: vec![] };
-        {
-            let root = DrawingArea::<_, Shift>::from(RecorderRef(&mut rec));
-            draw_red(&root, red, style).expect("draws");
-        }
+        let mut rec = Recorder::new(size);
+        draw_red(&rec.area(), red, style).expect("draws");
         rec
     }
 
     fn points(rec: &Recorder, c: RGBColor) -> usize {
-        rec.paths.iter().filter(|p| p.0 == (c.0, c.1, c.2)).map(|p| p.1).sum()
+        rec.points(c)
     }
 
     #[test]
@@ -349,37 +269,5 @@ mod tests {
         assert_eq!(rec.texts, vec!["No requests recorded for frontend in this window.".to_string()]);
     }
 
-    #[test]
-    fn short_numbers() {
-        assert_eq!(short_number(0.0), "0");
-        assert_eq!(short_number(0.25), "0.25");
-        assert_eq!(short_number(7.5), "7.5");
-        assert_eq!(short_number(42.0), "42");
-        assert_eq!(short_number(1234.0), "1.2k");
-        assert_eq!(short_number(3_400_000.0), "3.4M");
-    }
 
-    /// Lets a test keep the recorder after the drawing area is dropped.
-    struct RecorderRef<'a>(&'a mut Recorder);
-    impl DrawingBackend for RecorderRef<'_> {
-        type ErrorType = NoError;
-        fn get_size(&self) -> (u32, u32) {
-            self.0.get_size()
-        }
-        fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<NoError>> {
-            Ok(())
-        }
-        fn present(&mut self) -> Result<(), DrawingErrorKind<NoError>> {
-            Ok(())
-        }
-        fn draw_pixel(&mut self, p: BackendCoord, c: BackendColor) -> Result<(), DrawingErrorKind<NoError>> {
-            self.0.draw_pixel(p, c)
-        }
-        fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), DrawingErrorKind<NoError>> {
-            self.0.draw_path(path, style)
-        }
-        fn draw_text<T: BackendTextStyle>(&mut self, text: &str, s: &T, p: BackendCoord) -> Result<(), DrawingErrorKind<NoError>> {
-            self.0.draw_text(text, s, p)
-        }
-    }
 }

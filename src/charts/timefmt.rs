@@ -75,6 +75,19 @@ pub fn civil(t_ms: i64) -> (i64, u32, u32, u32, u32) {
     (y, m, d, (in_day / HOUR) as u32, ((in_day % HOUR) / MINUTE) as u32)
 }
 
+/// `2026-03-02 09:15:30 UTC`: an instant to the second.
+pub fn instant(t_ms: i64) -> String {
+    let (y, mo, d, h, mi) = civil(t_ms);
+    let sec = t_ms.rem_euclid(MINUTE) / 1000;
+    format!("{y}-{mo:02}-{d:02} {h:02}:{mi:02}:{sec:02} UTC")
+}
+
+/// `09:15:30`, the time of day to the second (UTC).
+pub fn clock(t_ms: i64) -> String {
+    let (_, _, _, h, mi) = civil(t_ms);
+    format!("{h:02}:{mi:02}:{:02}", t_ms.rem_euclid(MINUTE) / 1000)
+}
+
 /// A span of simulated time for people: `45s`, `12m`, `1h 30m`, `30d`.
 pub fn span(ms: i64) -> String {
     let s = ms.max(0) / 1000;
@@ -102,6 +115,8 @@ mod tests {
         // 2024-02-29T23:59:00Z, a leap day.
         assert_eq!(civil(1_709_251_140_000), (2024, 2, 29, 23, 59));
         assert_eq!(civil(-60_000), (1969, 12, 31, 23, 59));
+        assert_eq!(instant(1_772_442_930_500), "2026-03-02 09:15:30 UTC");
+        assert_eq!(clock(1_772_442_930_500), "09:15:30");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::ui::pages::home::HomePage;
 use crate::ui::pages::scenario::ScenarioPage;
-use crate::ui::route::{self, Route};
+use crate::ui::route::{self, Route, View};
 use leptos::ev;
 use leptos::prelude::*;
 
@@ -18,9 +18,21 @@ pub fn App() -> impl IntoView {
     let handle = window_event_listener(ev::hashchange, move |_| fragment.set(current_fragment()));
     on_cleanup(move || handle.remove());
     let route = Memo::new(move |_| route::parse(&fragment.get()));
+    // The page to show, without the scenario's view: changing the tab or
+    // the query in the address must not simulate the scenario again.
+    let page = Memo::new(move |_| {
+        route.get().map(|r| match r {
+            Route::Scenario { id, seed, .. } => Route::scenario(id, seed),
+            r => r,
+        })
+    });
+    let view = Memo::new(move |_| match route.get() {
+        Ok(Route::Scenario { view, .. }) => view,
+        _ => View::default(),
+    });
 
     Effect::new(move |_| {
-        let scenario = matches!(route.get(), Ok(Route::Scenario { .. }));
+        let scenario = matches!(page.get(), Ok(Route::Scenario { .. }));
         if let (false, Some(d)) = (scenario, web_sys::window().and_then(|w| w.document())) {
             d.set_title("obslab — observability lab");
         }
@@ -46,9 +58,9 @@ pub fn App() -> impl IntoView {
             <span class="topbar__tagline">"an observability lab that runs in your browser"</span>
         </header>
         <main id="main" class="page" tabindex="-1">
-            {move || match route.get() {
+            {move || match page.get() {
                 Ok(Route::Home) => view! { <HomePage/> }.into_any(),
-                Ok(Route::Scenario { id, seed }) => view! { <ScenarioPage id seed/> }.into_any(),
+                Ok(Route::Scenario { id, seed, .. }) => view! { <ScenarioPage id seed view/> }.into_any(),
                 Ok(Route::Crash) => panic!("the crash view was requested with #/debug/panic"),
                 Err(e) => view! {
                     <section class="panel">

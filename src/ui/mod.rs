@@ -9,8 +9,10 @@ mod crash;
 mod pages;
 pub mod perf;
 pub mod route;
+mod state;
+mod tabs;
 
-pub use components::red_chart::draw_on_canvas as draw_red_on_canvas;
+pub use components::canvas::MeasuringCanvas;
 
 /// Starts the app in the page's `<body>`.
 pub fn mount() {

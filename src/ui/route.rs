@@ -1,7 +1,10 @@
 //! Routes live in the URL fragment so the lab works from any static
 //! server: `#/` is the catalogue, `#/scenario/<id>?seed=<n>` a scenario run
-//! with a seed a facilitator can share. Parsing never panics: anything
-//! malformed becomes a [`RouteError`] with a sentence for the learner.
+//! with a seed a facilitator can share. The rest of a scenario link is its
+//! [`View`]: `tab`, `q` (the tab's query), `from`/`to` (Unix ms) and
+//! `trace`, so a shared link opens exactly what its sender saw. Parsing
+//! never panics: anything malformed becomes a [`RouteError`] with a
+//! sentence for the learner.
 
 use crate::scenario::BUILTINS;
 use std::fmt;
@@ -13,8 +16,8 @@ pub const DEFAULT_SEED: u64 = 1;
 pub enum Route {
     /// The scenario catalogue.
     Home,
-    /// One built-in scenario run with a seed.
-    Scenario { id: String, seed: u64 },
+    /// One built-in scenario run with a seed, showing `view`.
+    Scenario { id: String, seed: u64, view: View },
     /// Panics on purpose, so the crash view can be checked end to end.
     Crash,
 }
@@ -33,14 +36,79 @@ impl fmt::Display for RouteError {
 
 impl std::error::Error for RouteError {}
 
+/// A tool of the scenario page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Tab {
+    #[default]
+    Dashboards,
+    Explore,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 2] = [Tab::Dashboards, Tab::Explore];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tab::Dashboards => "dashboards",
+            Tab::Explore => "explore",
+
+        }
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Dashboards => "Dashboards",
+            Tab::Explore => "Explore metrics",
+
+        }
+    }
+}
+
+/// What a scenario page shows: the part of its link after the seed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    pub tab: Tab,
+    /// The query of the tab (PromQL, TraceQL or LogQL).
+    pub query: Option<String>,
+    /// The time range, Unix ms; absent: the whole run.
+    pub range: Option<(i64, i64)>,
+    /// The trace open in the waterfall (32 hex digits).
+    pub trace: Option<String>,
+}
+
+impl View {
+    /// `&tab=...&q=...` (empty for the default view).
+    fn query_string(&self) -> String {
+        let mut out = String::new();
+        if self.tab != Tab::default() {
+            out.push_str("&tab=");
+            out.push_str(self.tab.as_str());
+        }
+        if let Some(q) = self.query.as_deref().filter(|q| !q.is_empty()) {
+            out.push_str("&q=");
+            out.push_str(&encode_component(q));
+        }
+        if let Some((from, to)) = self.range {
+            out.push_str(&format!("&from={from}&to={to}"));
+        }
+        if let Some(t) = &self.trace {
+            out.push_str("&trace=");
+            out.push_str(&encode_component(t));
+        }
+        out
+    }
+}
+
 impl Route {
     /// The fragment (with its `#`) that [`parse`] turns back into this route.
     pub fn href(&self) -> String {
         match self {
             Route::Home => "#/".to_string(),
-            Route::Scenario { id, seed } => format!("#/scenario/{id}?seed={seed}"),
+            Route::Scenario { id, seed, view } => format!("#/scenario/{id}?seed={seed}{}", view.query_string()),
             Route::Crash => "#/debug/panic".to_string(),
         }
+    }
+    /// A scenario run with the default view.
+    pub fn scenario(id: impl Into<String>, seed: u64) -> Route {
+        Route::Scenario { id: id.into(), seed, view: View::default() }
     }
 }
 
@@ -58,7 +126,7 @@ pub fn parse(fragment: &str) -> Result<Route, RouteError> {
                     message: format!("There is no scenario called “{}”. The built-in scenarios are: {}.", clip(id), known.join(", ")),
                 });
             }
-            Ok(Route::Scenario { id: id.to_string(), seed: seed(query)? })
+            Ok(Route::Scenario { id: id.to_string(), seed: seed(query)?, view: view(query)? })
         }
         ["debug", "panic"] => Ok(Route::Crash),
         _ => Err(RouteError { message: format!("The address “#{}” does not match any page of the lab.", clip(raw)) }),
@@ -83,6 +151,88 @@ fn seed(query: &str) -> Result<u64, RouteError> {
     v.parse::<u64>().map_err(|_| RouteError {
         message: format!("The seed in the address, “{}”, is too large: the largest seed is {}.", clip(v), u64::MAX),
     })
+}
+
+/// The view parameters of a query string; unknown parameters are ignored
+/// (a link from a newer version still opens).
+fn view(query: &str) -> Result<View, RouteError> {
+    let mut v = View::default();
+    let (mut from, mut to) = (None, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, raw) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "tab" => {
+                v.tab = Tab::ALL.into_iter().find(|t| t.as_str() == raw).ok_or_else(|| RouteError {
+                    message: format!(
+                        "The tab in the address, “{}”, is not one of the lab's tools: {}.",
+                        clip(raw),
+                        Tab::ALL.map(|t| t.as_str()).join(", ")
+                    ),
+                })?
+            }
+            "q" => v.query = Some(decode_component(raw)?),
+            "trace" => v.trace = Some(decode_component(raw)?),
+            "from" => from = Some(millis("from", raw)?),
+            "to" => to = Some(millis("to", raw)?),
+            _ => {}
+        }
+    }
+    v.range = match (from, to) {
+        (None, None) => None,
+        (Some(f), Some(t)) if f < t => Some((f, t)),
+        (Some(_), Some(_)) => return Err(RouteError { message: "The time range in the address ends before it starts: “from” must be earlier than “to”.".into() }),
+        _ => return Err(RouteError { message: "The time range in the address needs both “from” and “to” (Unix milliseconds).".into() }),
+    };
+    Ok(v)
+}
+
+fn millis(name: &str, raw: &str) -> Result<i64, RouteError> {
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(RouteError { message: format!("“{name}” in the address, “{}”, is not a time in Unix milliseconds.", clip(raw)) });
+    }
+    raw.parse::<i64>().map_err(|_| RouteError { message: format!("“{name}” in the address, “{}”, is out of range.", clip(raw)) })
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes (and `+` as a space, as forms write it).
+pub fn decode_component(s: &str) -> Result<String, RouteError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+                let Some(b) = hex else {
+                    return Err(RouteError { message: format!("The address has a broken escape at character {}: “%” must be followed by two hex digits.", i + 1) });
+                };
+                out.push(b);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| RouteError { message: "The address has escapes that do not spell UTF-8 text.".into() })
 }
 
 /// Keeps quoted user input short enough to read.

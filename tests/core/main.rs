@@ -2,6 +2,7 @@
 //! emitted telemetry, and that each fault shows in the signals its
 //! SCENARIOS.md row names and not in the others.
 
+mod dashboards;
 mod determinism;
 mod faults;
 mod invariants;

@@ -1,3 +1,6 @@
 //! Components shared by pages.
 
-pub mod red_chart;
+pub mod canvas;
+pub mod plot;
+pub mod query_error;
+pub mod time_bar;

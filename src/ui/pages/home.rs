@@ -11,7 +11,7 @@ pub fn HomePage() -> impl IntoView {
         .iter()
         .map(|b| match scenario::load(b.source) {
             Ok(model) => {
-                let href = Route::Scenario { id: b.id.to_string(), seed: DEFAULT_SEED }.href();
+                let href = Route::scenario(b.id, DEFAULT_SEED).href();
                 let level_class = format!("badge badge--{}", level_modifier(&model.level));
                 let teaches = model.teaches.into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
                 view! {

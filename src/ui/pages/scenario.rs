@@ -1,14 +1,18 @@
 //! A scenario run: the briefing, then the simulation in time slices that
 //! yield to the browser (the progress bar moves, the page never freezes),
-//! then the run's counts and the entry service's RED chart.
+//! then the workspace: the shared time range and the tools in tabs, kept
+//! in step with the address bar.
 
-use crate::charts::{self, timefmt, Red};
+use crate::charts::timefmt;
 use crate::scenario::{self, Model};
 use crate::sim::time::SimDuration;
 use crate::sim::{RunStats, Simulation};
-use crate::ui::components::red_chart::RedChart;
+use crate::ui::components::time_bar::TimeBar;
 use crate::ui::perf;
-use crate::ui::route::Route;
+use crate::ui::route::{Route, Tab, View};
+use crate::ui::state::Lab;
+use crate::ui::tabs::dashboards::DashboardsTab;
+use crate::ui::tabs::explore::ExploreTab;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,9 +26,9 @@ use std::sync::Arc;
 const SLICE_MS: f64 = 40.0;
 
 #[component]
-pub fn ScenarioPage(id: String, seed: u64) -> impl IntoView {
+pub fn ScenarioPage(id: String, seed: u64, view: Memo<View>) -> impl IntoView {
     match scenario::load_builtin(&id) {
-        Ok(model) => view! { <ScenarioRun model seed/> }.into_any(),
+        Ok(model) => view! { <ScenarioRun model seed view/> }.into_any(),
         Err(e) => view! {
             <p class="notice notice--error" role="alert">{format!("The scenario “{id}” does not load: {e}")}</p>
         }
@@ -40,8 +44,8 @@ struct Finished {
     log_records: usize,
     /// Filled in after the chart is drawn: hashing a month of samples takes a while.
     digest: RwSignal<Option<String>>,
-    red: Rc<Red>,
     simulated_ms: f64,
+    lab: Lab,
 }
 
 #[derive(Clone)]
@@ -51,7 +55,7 @@ enum Phase {
 }
 
 #[component]
-fn ScenarioRun(model: Model, seed: u64) -> impl IntoView {
+fn ScenarioRun(model: Model, seed: u64, view: Memo<View>) -> impl IntoView {
     let progress = RwSignal::new(0.0_f64);
     let phase = RwSignal::new_local(Phase::Running);
     let cancelled = Arc::new(AtomicBool::new(false));
@@ -59,7 +63,9 @@ fn ScenarioRun(model: Model, seed: u64) -> impl IntoView {
         let c = cancelled.clone();
         move || c.store(true, Ordering::Relaxed)
     });
-    spawn_local(simulate(model.clone(), seed, progress, phase, cancelled));
+    // The run's state belongs to this page, so leaving it frees the run.
+    let owner = Owner::current().unwrap_or_default();
+    spawn_local(simulate(model.clone(), seed, view, owner, progress, phase, cancelled));
 
     let title = model.title.clone();
     Effect::new(move |_| {
@@ -75,7 +81,7 @@ fn ScenarioRun(model: Model, seed: u64) -> impl IntoView {
         start_label(model.start_unix_ms),
         timefmt::span(model.scrape_interval.micros() / 1000)
     );
-    let next = Route::Scenario { id: model.id.clone(), seed: seed.wrapping_add(1) }.href();
+    let next = Route::scenario(model.id.clone(), seed.wrapping_add(1)).href();
     let paragraphs = model
         .briefing
         .split("\n\n")
@@ -83,7 +89,7 @@ fn ScenarioRun(model: Model, seed: u64) -> impl IntoView {
         .filter(|p| !p.is_empty())
         .map(|p| view! { <p>{emphasis(&p)}</p> })
         .collect_view();
-    let entry = model.services.get(model.entry_service).map(|s| s.name.clone()).unwrap_or_default();
+    let id = model.id.clone();
 
     view! {
         <article class="scenario">
@@ -109,10 +115,14 @@ fn ScenarioRun(model: Model, seed: u64) -> impl IntoView {
                         Phase::Running => {
                             view! { <Progress progress duration_ms/> }.into_any()
                         }
-                        Phase::Done(f) => view! { <RunResult f entry=entry.clone()/> }.into_any(),
+                        Phase::Done(f) => view! { <RunResult f/> }.into_any(),
                     }}
                 </section>
             </div>
+            {move || match phase.get() {
+                Phase::Running => None,
+                Phase::Done(f) => Some(view! { <Workspace lab=f.lab id=id.clone() seed view/> }),
+            }}
         </article>
     }
 }
@@ -146,8 +156,91 @@ fn Progress(progress: RwSignal<f64>, duration_ms: i64) -> impl IntoView {
     }
 }
 
+/// The tools of a finished run in tabs (the ARIA tabs pattern: arrow keys
+/// move between tabs), over the shared time range.
 #[component]
-fn RunResult(f: Rc<Finished>, entry: String) -> impl IntoView {
+fn Workspace(lab: Lab, id: String, seed: u64, view: Memo<View>) -> impl IntoView {
+    provide_context(lab);
+    // The address bar follows the view: replaceState fires no hashchange,
+    // so this never loops back into `view`.
+    Effect::new(move |_| {
+        let href = Route::Scenario { id: id.clone(), seed, view: lab.view() }.href();
+        let Some(w) = web_sys::window() else { return };
+        if w.location().hash().ok().as_deref() != Some(href.as_str()) {
+            if let Ok(h) = w.history() {
+                let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&href));
+            }
+        }
+    });
+    // ...and an address typed or pasted in (a hashchange) sets the view.
+    Effect::new(move |prev: Option<()>| {
+        let v = view.get();
+        if prev.is_some() {
+            lab.apply(&v);
+        }
+    });
+
+    let tabs = Tab::ALL
+        .into_iter()
+        .map(|t| {
+            let selected = move || lab.tab.get() == t;
+            view! {
+                <button
+                    type="button"
+                    role="tab"
+                    id=format!("tab-{}", t.as_str())
+                    class="tabs__tab"
+                    aria-selected=move || selected().to_string()
+                    aria-controls="tabpanel"
+                    tabindex=move || if selected() { "0" } else { "-1" }
+                    on:click=move |_| lab.tab.set(t)
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        let i = Tab::ALL.iter().position(|x| *x == t).unwrap_or(0);
+                        let n = Tab::ALL.len();
+                        let next = match ev.key().as_str() {
+                            "ArrowRight" => Some(Tab::ALL[(i + 1) % n]),
+                            "ArrowLeft" => Some(Tab::ALL[(i + n - 1) % n]),
+                            "Home" => Some(Tab::ALL[0]),
+                            "End" => Some(Tab::ALL[n - 1]),
+                            _ => None,
+                        };
+                        if let Some(next) = next {
+                            ev.prevent_default();
+                            lab.tab.set(next);
+                            focus(&format!("tab-{}", next.as_str()));
+                        }
+                    }
+                >
+                    {t.title()}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="workspace" aria-label="Investigation tools">
+            <TimeBar/>
+            <div class="tabs" role="tablist" aria-label="Tools">{tabs}</div>
+            <div id="tabpanel" class="tabpanel" role="tabpanel" aria-labelledby=move || format!("tab-{}", lab.tab.get().as_str())>
+                {move || match lab.tab.get() {
+                    Tab::Dashboards => view! { <DashboardsTab/> }.into_any(),
+                    Tab::Explore => view! { <ExploreTab/> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
+
+fn focus(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) {
+        if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+    }
+}
+
+#[component]
+fn RunResult(f: Rc<Finished>) -> impl IntoView {
     let s = &f.stats;
     let rows: Vec<(&str, String)> = vec![
         ("requests", fmt_int(s.requests)),
@@ -182,14 +275,13 @@ fn RunResult(f: Rc<Finished>, entry: String) -> impl IntoView {
                 None => view! { <span>"(computing…)"</span> }.into_any(),
             }}
         </p>
-        <RedChart red=f.red.clone() service=entry/>
     }
 }
 
 /// Runs the simulation in slices of about [`SLICE_MS`], yielding to the
 /// browser between them, then computes what the page shows. Stops quietly
 /// when the page is left (`cancelled`).
-async fn simulate(model: Model, seed: u64, progress: RwSignal<f64>, phase: RwSignal<Phase, LocalStorage>, cancelled: Arc<AtomicBool>) {
+async fn simulate(model: Model, seed: u64, view: Memo<View>, owner: Owner, progress: RwSignal<f64>, phase: RwSignal<Phase, LocalStorage>, cancelled: Arc<AtomicBool>) {
     let t0 = perf::now();
     perf::mark(perf::SIM_START);
     let mut sim = Simulation::new(&model, seed, None);
@@ -215,18 +307,11 @@ async fn simulate(model: Model, seed: u64, progress: RwSignal<f64>, phase: RwSig
     }
     perf::mark(perf::SIM_END);
     let run = sim.finish();
-    let entry = run.model.services.get(run.model.entry_service).map(|s| s.name.clone()).unwrap_or_default();
     let tel = &run.telemetry;
     let digest = RwSignal::new(None);
-    let finished = Finished {
-        stats: run.stats.clone(),
-        series: tel.series.len(),
-        samples: tel.series.sample_count(),
-        log_records: tel.logs.len(),
-        digest,
-        red: Rc::new(charts::red(&tel.series, &entry, model.scrape_interval.micros() / 1000)),
-        simulated_ms: perf::now() - t0,
-    };
+    let (stats, series, samples, log_records) = (run.stats.clone(), tel.series.len(), tel.series.sample_count(), tel.logs.len());
+    let lab = owner.with(|| Lab::new(run, &view.get_untracked()));
+    let finished = Finished { stats, series, samples, log_records, digest, simulated_ms: perf::now() - t0, lab };
     perf::mark(perf::SIMULATED);
     if cancelled.load(Ordering::Relaxed) {
         return;
@@ -235,7 +320,7 @@ async fn simulate(model: Model, seed: u64, progress: RwSignal<f64>, phase: RwSig
     // Let the chart draw first.
     TimeoutFuture::new(0).await;
     if !cancelled.load(Ordering::Relaxed) {
-        digest.set(Some(run.telemetry.digest()));
+        digest.set(Some(lab.run().telemetry.digest()));
     }
 }
 

@@ -1,0 +1,231 @@
+//! A time-series chart on a canvas: draws a core [`Plot`] sharp at the
+//! device pixel ratio, shows the values under the pointer, zooms the shared
+//! time range by dragging across it, and carries an HTML legend and a table
+//! of the same data (for keyboards, screen readers and exact numbers).
+
+use crate::charts::{draw_plot, Frame, Plot};
+use crate::charts::timefmt;
+use crate::ui::components::canvas::{self, MeasuringCanvas};
+use leptos::ev;
+use leptos::html;
+use leptos::prelude::*;
+use plotters::prelude::IntoDrawingArea;
+use std::rc::Rc;
+
+/// Lines listed in the tooltip, largest values first.
+const TOOLTIP_LINES: usize = 8;
+/// A drag shorter than this many CSS pixels is a click, not a zoom.
+const MIN_DRAG_PX: f64 = 6.0;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Tip {
+    x: f64,
+    y: f64,
+    time: String,
+    rows: Vec<(usize, String, String)>,
+}
+
+#[component]
+pub fn PlotChart(
+    plot: Rc<Plot>,
+    /// What the chart shows, for screen readers.
+    label: String,
+    /// Called with a new time range when the learner drags across the chart.
+    #[prop(optional)]
+    on_zoom: Option<Callback<(i64, i64)>>,
+    /// Called after each successful draw with the time it took (ms).
+    #[prop(optional)]
+    on_drawn: Option<Callback<f64>>,
+    #[prop(default = "chart__canvas")] class: &'static str,
+) -> impl IntoView {
+    let canvas = NodeRef::<html::Canvas>::new();
+    let frame = StoredValue::new(None::<Frame>);
+    let redraw = RwSignal::new(0_u32);
+    let error = RwSignal::new(None::<String>);
+    let tip = RwSignal::new(None::<Tip>);
+    let drag = RwSignal::new(None::<(f64, f64)>);
+    let handle = window_event_listener(ev::resize, move |_| redraw.update(|n| *n += 1));
+    on_cleanup(move || handle.remove());
+
+    let p = plot.clone();
+    Effect::new(move |_| {
+        redraw.track();
+        let Some(el) = canvas.get() else { return };
+        let t0 = crate::ui::perf::now();
+        let style = canvas::fit(&el);
+        let Some(backend) = MeasuringCanvas::new(&el) else {
+            error.set(Some("This browser has no 2D canvas.".into()));
+            return;
+        };
+        match draw_plot(&backend.into_drawing_area(), &p, &style) {
+            Ok(f) => {
+                frame.set_value(Some(f));
+                error.set(None);
+                if let Some(cb) = on_drawn {
+                    cb.run(crate::ui::perf::now() - t0);
+                }
+            }
+            Err(e) => error.set(Some(format!("The chart could not be drawn: {e}"))),
+        }
+    });
+
+    let dpr = || web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
+    let p = plot.clone();
+    let on_move = move |e: ev::MouseEvent| {
+        let (x, y) = (e.offset_x() as f64, e.offset_y() as f64);
+        if let Some((start, _)) = drag.get_untracked() {
+            drag.set(Some((start, x)));
+        }
+        let Some(f) = frame.get_value() else { return };
+        let s = dpr();
+        if !f.contains(x * s, y * s) {
+            tip.set(None);
+            return;
+        }
+        let t = f.time_at(x * s);
+        let mut rows: Vec<(usize, f64, String)> = p
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.nearest(t).map(|(_, v)| (i, v, l.label.clone())))
+            .collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let rows = rows.into_iter().take(TOOLTIP_LINES).map(|(i, v, label)| (i, label, p.unit.format(v))).collect();
+        tip.set(Some(Tip { x, y, time: timefmt::instant(t), rows }));
+    };
+    let on_down = move |e: ev::MouseEvent| {
+        if e.button() == 0 && on_zoom.is_some() {
+            let x = e.offset_x() as f64;
+            drag.set(Some((x, x)));
+        }
+    };
+    let on_up = move |_: ev::MouseEvent| {
+        let Some((a, b)) = drag.get_untracked() else { return };
+        drag.set(None);
+        let (Some(f), Some(cb)) = (frame.get_value(), on_zoom) else { return };
+        if (a - b).abs() < MIN_DRAG_PX {
+            return;
+        }
+        let s = dpr();
+        let (t0, t1) = (f.time_at(a.min(b) * s), f.time_at(a.max(b) * s));
+        if t1 > t0 {
+            cb.run((t0, t1));
+        }
+    };
+    let on_leave = move |_: ev::MouseEvent| {
+        tip.set(None);
+        drag.set(None);
+    };
+
+    let legend = plot
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            view! {
+                <li class="legend__item">
+                    <span class=format!("swatch swatch--{}", i % 8) aria-hidden="true"></span>
+                    {l.label.clone()}
+                </li>
+            }
+        })
+        .collect_view();
+    let table = table(&plot);
+    let drag_box = move || {
+        drag.get().filter(|(a, b)| (a - b).abs() >= MIN_DRAG_PX).map(|(a, b)| {
+            view! { <div class="chart__selection" style:left=format!("{}px", a.min(b)) style:width=format!("{}px", (a - b).abs())></div> }
+        })
+    };
+    let tooltip = move || {
+        tip.get().filter(|_| drag.get().is_none()).map(|t| {
+            let rows = t
+                .rows
+                .into_iter()
+                .map(|(i, label, v)| {
+                    view! {
+                        <li>
+                            <span class=format!("swatch swatch--{}", i % 8) aria-hidden="true"></span>
+                            <span class="tooltip__label">{label}</span>
+                            <strong class="tooltip__value">{v}</strong>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="tooltip" style:left=format!("{}px", t.x + 14.0) style:top=format!("{}px", t.y + 10.0)>
+                    <p class="tooltip__time">{t.time}</p>
+                    <ul>{rows}</ul>
+                </div>
+            }
+        })
+    };
+
+    view! {
+        <div class="chart__plot">
+            <canvas
+                node_ref=canvas
+                class=class
+                role="img"
+                aria-label=label
+                data-testid="chart"
+                on:mousemove=on_move
+                on:mousedown=on_down
+                on:mouseup=on_up
+                on:mouseleave=on_leave
+            ></canvas>
+            {drag_box}
+            {tooltip}
+        </div>
+        {move || error.get().map(|e| view! { <p class="notice notice--error" role="alert">{e}</p> })}
+        <ul class="legend">{legend}</ul>
+        {table}
+    }
+}
+
+/// The same data as numbers: each line's last, minimum, mean and maximum
+/// over the range.
+fn table(plot: &Plot) -> impl IntoView + use<> {
+    if plot.lines.is_empty() {
+        return None;
+    }
+    let unit = plot.unit;
+    let rows = plot
+        .lines
+        .iter()
+        .map(|l| {
+            let (from, to) = plot.range;
+            let vals: Vec<f64> = l.ts.iter().zip(&l.vs).filter(|(t, v)| **t >= from && **t <= to && v.is_finite()).map(|(_, v)| *v).collect();
+            let cell = |v: Option<f64>| v.map(|v| unit.format(v)).unwrap_or_else(|| "–".into());
+            let last = vals.last().copied();
+            let min = vals.iter().copied().reduce(f64::min);
+            let max = vals.iter().copied().reduce(f64::max);
+            let mean = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64);
+            view! {
+                <tr>
+                    <th scope="row">{l.label.clone()}</th>
+                    <td>{cell(last)}</td>
+                    <td>{cell(min)}</td>
+                    <td>{cell(mean)}</td>
+                    <td>{cell(max)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <details class="chart__table">
+            <summary>"Table"</summary>
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"series"</th>
+                        <th scope="col">"last"</th>
+                        <th scope="col">"min"</th>
+                        <th scope="col">"mean"</th>
+                        <th scope="col">"max"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    })
+}

@@ -1,0 +1,179 @@
+//! Explore metrics: a PromQL box over the run's series store, as a graph
+//! over the shared time range or a table at its end, with the error caret
+//! on a bad query and the metric names of the store to pick from.
+
+use crate::charts::panel::{legend, step_for};
+use crate::charts::timeseries::{Line, Plot};
+use crate::charts::{timefmt, Unit};
+use crate::query::diag::QueryError;
+use crate::query::promql::{self, EvalOptions, Value};
+use crate::ui::components::plot::PlotChart;
+use crate::ui::components::query_error::QueryErrorView;
+use crate::ui::perf;
+use crate::ui::state::use_lab;
+use leptos::prelude::*;
+use std::rc::Rc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Graph,
+    Table,
+}
+
+enum Outcome {
+    Graph { plot: Rc<Plot>, series: usize, samples: u64, step_ms: i64, took_ms: f64, warnings: Vec<String> },
+    Table { rows: Vec<(String, String)>, samples: u64, at: i64, took_ms: f64 },
+    Error { query: String, error: QueryError },
+}
+
+#[component]
+pub fn ExploreTab() -> impl IntoView {
+    let lab = use_lab();
+    let draft = RwSignal::new(lab.promql.get_untracked());
+    let mode = RwSignal::new(Mode::Graph);
+    // Keep the box in step when the address bar changes the query.
+    Effect::new(move |_| draft.set(lab.promql.get()));
+
+    let run = lab.run();
+    let scrape_ms = run.model.scrape_interval.micros() / 1000;
+    let metric_names: Vec<String> = run.telemetry.series.names().map(str::to_string).collect();
+
+    // Evaluated in an effect into a local signal: results hold `Rc`s.
+    let outcome = RwSignal::new_local(None::<Rc<Outcome>>);
+    Effect::new(move |_| {
+        let query = lab.promql.get();
+        let (from, to) = lab.range.get();
+        let m = mode.get();
+        let run = lab.run();
+        let store = &run.telemetry.series;
+        let t0 = perf::now();
+        let expr = match promql::parse(&query) {
+            Ok(e) => e,
+            Err(error) => return outcome.set(Some(Rc::new(Outcome::Error { query, error }))),
+        };
+        let opts = EvalOptions::default();
+        let res = match m {
+            Mode::Graph => {
+                let step = step_for((from, to), 500, scrape_ms);
+                let start = from.div_euclid(step) * step + step;
+                promql::range_query_with(store, &expr, start, to.max(start), step, &opts).and_then(|r| {
+                    let Value::Matrix(mx) = r.value else { return Err(QueryError::eval("a range query must return a range of values")) };
+                    let lines: Vec<Line> = mx.iter().map(|s| Line::from_points(legend(None, &s.labels), &s.points, step)).collect();
+                    let series = lines.len();
+                    Ok(Outcome::Graph {
+                        plot: Rc::new(Plot { lines, unit: Unit::Short, range: (from, to), thresholds: vec![], markers: vec![] }),
+                        series,
+                        samples: r.samples,
+                        step_ms: step,
+                        took_ms: perf::now() - t0,
+                        warnings: r.annotations.iter().map(|a| a.message.clone()).collect(),
+                    })
+                })
+            }
+            Mode::Table => promql::instant_query_with(store, &expr, to, &opts).map(|r| {
+                let rows = match &r.value {
+                    Value::Vector(v) => v.iter().map(|s| (legend(None, &s.labels), promql::format_value(s.f))).collect(),
+                    Value::Scalar { v, .. } => vec![("scalar".to_string(), promql::format_value(*v))],
+                    Value::String { v, .. } => vec![("string".to_string(), v.clone())],
+                    Value::Matrix(m) => m
+                        .iter()
+                        .map(|s| {
+                            let vals: Vec<String> = s.points.iter().map(|(t, v)| format!("{} @{}", promql::format_value(*v), timefmt::clock(*t))).collect();
+                            (legend(None, &s.labels), vals.join("\n"))
+                        })
+                        .collect(),
+                };
+                Outcome::Table { rows, samples: r.samples, at: to, took_ms: perf::now() - t0 }
+            }),
+        };
+        outcome.set(Some(Rc::new(res.unwrap_or_else(|error| Outcome::Error { query, error }))));
+    });
+
+    let run_query = move || lab.promql.set(draft.get_untracked().trim().to_string());
+    let options = metric_names.into_iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view();
+    let insert_metric = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        if !name.is_empty() {
+            draft.set(name.clone());
+            lab.promql.set(name);
+        }
+    };
+
+    view! {
+        <section class="explore" aria-labelledby="explore-title">
+            <h2 id="explore-title" class="visually-hidden">"Explore metrics"</h2>
+            <form class="query" on:submit=move |ev| { ev.prevent_default(); run_query(); }>
+                <label for="promql-input" class="query__label">"PromQL"</label>
+                <textarea
+                    id="promql-input"
+                    class="query__input"
+                    rows="2"
+                    spellcheck="false"
+                    autocomplete="off"
+                    data-testid="promql-input"
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" && (ev.shift_key() || ev.ctrl_key() || ev.meta_key()) {
+                            ev.prevent_default();
+                            run_query();
+                        }
+                    }
+                ></textarea>
+                <div class="query__actions">
+                    <button type="submit" class="button button--primary" data-testid="promql-run">"Run query"</button>
+                    <span class="query__hint">"Shift+Enter runs it."</span>
+                    <label class="query__metrics">
+                        "Metrics "
+                        <select on:change=insert_metric>
+                            <option value="">"choose a metric…"</option>
+                            {options}
+                        </select>
+                    </label>
+                    <span class="segmented" role="group" aria-label="Result as">
+                        <button type="button" class="button button--small" aria-pressed=move || (mode.get() == Mode::Graph).to_string() on:click=move |_| mode.set(Mode::Graph)>"Graph"</button>
+                        <button type="button" class="button button--small" aria-pressed=move || (mode.get() == Mode::Table).to_string() on:click=move |_| mode.set(Mode::Table)>"Table"</button>
+                    </span>
+                </div>
+            </form>
+            {move || outcome.get().map(|o| match &*o {
+                Outcome::Error { query, error } => view! { <QueryErrorView query=query.clone() error=error.clone()/> }.into_any(),
+                Outcome::Graph { plot, series, samples, step_ms, took_ms, warnings } => {
+                    let stats = format!(
+                        "{series} series · {samples} samples touched · step {} · {took_ms:.0} ms",
+                        timefmt::span(*step_ms)
+                    );
+                    let warnings = warnings.iter().map(|w| view! { <p class="notice">{w.clone()}</p> }).collect_view();
+                    view! {
+                        <p class="result__stats" data-testid="promql-stats">{stats}</p>
+                        {warnings}
+                        <figure class="chart">
+                            <PlotChart
+                                plot=plot.clone()
+                                label=format!("Graph of the query {}", lab.promql.get_untracked())
+                                on_zoom=Callback::new(move |r| lab.set_range(r))
+                                on_drawn=Callback::new(move |_| lab.mark_drawn())
+                            />
+                        </figure>
+                    }
+                    .into_any()
+                }
+                Outcome::Table { rows, samples, at, took_ms } => {
+                    let stats = format!("{} results at {} · {samples} samples touched · {took_ms:.0} ms", rows.len(), timefmt::instant(*at));
+                    let body = rows
+                        .iter()
+                        .map(|(l, v)| view! { <tr><th scope="row"><code>{l.clone()}</code></th><td class="num">{v.clone()}</td></tr> })
+                        .collect_view();
+                    view! {
+                        <p class="result__stats" data-testid="promql-stats">{stats}</p>
+                        <table class="table table--wide" data-testid="promql-table">
+                            <thead><tr><th scope="col">"series"</th><th scope="col">"value"</th></tr></thead>
+                            <tbody>{body}</tbody>
+                        </table>
+                    }
+                    .into_any()
+                }
+            })}
+        </section>
+    }
+}

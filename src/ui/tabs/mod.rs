@@ -1,0 +1,4 @@
+//! The tools of a scenario page, one module per tab.
+
+pub mod dashboards;
+pub mod explore;
