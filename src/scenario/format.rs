@@ -1,70 +1,50 @@
-//! The scenario file format, as serde types with `deny_unknown_fields`.
+//! The scenario file format: plain types, each decoded by hand from the
+//! TOML tree (unknown fields are errors; defaults sit next to the decoding).
 //! Names that point at other parts of the file are [`Spanned`] so a
 //! validation error can name the line. `docs/scenario-format.md` documents
 //! every field; keep the two in step.
 
-use serde::Deserialize;
-use toml::Spanned;
+use super::decode::{variant, Decode, DecodeError, Fields};
+use super::toml::{Spanned, Table, Value};
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct ScenarioFile {
     pub scenario: Meta,
-    #[serde(default)]
     pub nodes: Vec<NodeSpec>,
-    #[serde(default)]
     pub datastores: Vec<DatastoreSpec>,
-    #[serde(default)]
     pub services: Vec<ServiceSpec>,
     pub traffic: TrafficSpec,
-    #[serde(default)]
     pub instrumentation: InstrumentationSpec,
-    #[serde(default)]
     pub incidents: Option<IncidentsSpec>,
     /// Faults that always run (in their windows).
-    #[serde(default)]
     pub faults: Vec<FaultSpec>,
     /// Faults of which `draw` are picked per seed.
-    #[serde(default)]
     pub catalogue: Option<CatalogueSpec>,
-    #[serde(default)]
     pub red_herrings: Vec<FaultSpec>,
     /// The aggregate-mode history (SLO scenario).
-    #[serde(default)]
     pub history: Option<HistorySpec>,
     /// Questions arrive with the grading issue; kept opaque until then.
-    #[serde(default)]
-    pub questions: Vec<toml::Table>,
+    pub questions: Vec<Table>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct Meta {
     pub id: String,
     pub title: String,
-    #[serde(default)]
     pub subtitle: String,
-    #[serde(default = "default_level")]
     pub level: String,
     /// Expected time to complete, minutes.
-    #[serde(default)]
     pub minutes: u32,
-    #[serde(default)]
     pub teaches: Vec<String>,
-    #[serde(default)]
     pub briefing: String,
     /// RFC 3339 UTC instant of simulated time zero.
     pub start: Spanned<String>,
     /// Simulated window, e.g. "1h" or "30d".
     pub duration: Spanned<String>,
-    #[serde(default)]
     pub mode: Mode,
-    #[serde(default = "default_scrape")]
     pub scrape_interval: Spanned<String>,
-    #[serde(default = "default_namespace")]
     pub namespace: String,
     /// The service whose RED panels the first chart shows.
-    #[serde(default)]
     pub entry_service: Option<String>,
 }
 
@@ -78,8 +58,7 @@ fn default_namespace() -> String {
     "shop".into()
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
     /// Every request is simulated.
     #[default]
@@ -88,15 +67,13 @@ pub enum Mode {
     Aggregate,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct NodeSpec {
     pub name: String,
     pub cores: f64,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DatastoreKind {
     Database,
     Cache,
@@ -114,15 +91,13 @@ impl DatastoreKind {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct DatastoreSpec {
     pub name: String,
     pub kind: DatastoreKind,
     /// `db.system.name`: postgresql, redis, or `http` for externals.
     pub system: String,
     /// Queries served at once; more wait in a queue (this is its CPU).
-    #[serde(default = "default_concurrency")]
     pub concurrency: u32,
 }
 
@@ -130,31 +105,22 @@ fn default_concurrency() -> u32 {
     32
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct ServiceSpec {
     pub name: String,
-    #[serde(default = "one")]
     pub replicas: u32,
     /// Worker pool size per replica (requests handled at once).
-    #[serde(default = "default_workers")]
     pub workers: u32,
-    #[serde(default = "default_version")]
     pub version: String,
     /// `go`, `jvm`, `python` or `node`: frames and GC behaviour.
-    #[serde(default = "default_runtime")]
     pub runtime: String,
     /// Nodes to place replicas on, round-robin; default: all nodes.
-    #[serde(default)]
     pub nodes: Vec<Spanned<String>>,
     /// Connection pool size per datastore this service uses.
-    #[serde(default)]
-    pub pools: toml::Table,
+    pub pools: Table,
     /// Write an INFO access log line per request.
-    #[serde(default)]
     pub access_log: bool,
     /// Heap size in MiB and the young-GC cadence.
-    #[serde(default = "default_heap")]
     pub heap_mb: f64,
     pub endpoints: Vec<EndpointSpec>,
 }
@@ -175,27 +141,20 @@ fn default_heap() -> f64 {
     512.0
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct EndpointSpec {
     /// `METHOD /route/{param}`
     pub name: Spanned<String>,
     /// Median CPU time of the handler's own work.
-    #[serde(default = "default_cpu")]
     pub cpu: Spanned<String>,
     /// Log-normal shape of the CPU time.
-    #[serde(default = "default_sigma")]
     pub sigma: f64,
-    #[serde(default)]
     pub steps: Vec<StepSpec>,
     /// Share of requests that fail with a 5xx by themselves.
-    #[serde(default)]
     pub error_ratio: f64,
     /// Share of requests answered 404 (unknown ids).
-    #[serde(default)]
     pub not_found_ratio: f64,
     /// Share answered 400 (client errors).
-    #[serde(default)]
     pub bad_request_ratio: f64,
 }
 
@@ -208,8 +167,7 @@ fn default_sigma() -> f64 {
 
 /// One step of a handler. Exactly one of `call`, `db`, `cache`,
 /// `external`, `cpu` or `parallel` is set.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct StepSpec {
     /// `service` to call (with `endpoint`).
     pub call: Option<Spanned<String>>,
@@ -235,7 +193,6 @@ pub struct StepSpec {
     /// Steps run after a cache miss.
     pub on_miss: Option<Vec<StepSpec>>,
     pub timeout: Option<Spanned<String>>,
-    #[serde(default)]
     pub retries: u32,
     /// Share of executions that run this step (e.g. 0.3 for "sometimes").
     pub probability: Option<f64>,
@@ -243,21 +200,15 @@ pub struct StepSpec {
     pub error_ratio: Option<f64>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct TrafficSpec {
     /// Requests per second at the daily peak.
     pub rate: f64,
     /// 24 hourly multipliers (UTC), peak 1.0; default flat.
-    #[serde(default)]
     pub daily_curve: Vec<f64>,
-    #[serde(default = "default_users")]
     pub users: u32,
-    #[serde(default = "default_products")]
     pub products: u32,
-    #[serde(default)]
     pub categories: Vec<String>,
-    #[serde(default)]
     pub bursts: Option<BurstSpec>,
     pub mix: Vec<MixSpec>,
 }
@@ -269,8 +220,7 @@ fn default_products() -> u32 {
     2_000
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct BurstSpec {
     /// Mean gap between bursts.
     pub every: Spanned<String>,
@@ -279,57 +229,42 @@ pub struct BurstSpec {
     pub factor: f64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct MixSpec {
     pub service: Spanned<String>,
     pub endpoint: Spanned<String>,
     pub weight: f64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct InstrumentationSpec {
-    #[serde(default = "yes")]
     pub metrics: bool,
     /// Labels on the HTTP server metrics: method, route, path, status, user_id, product_id.
-    #[serde(default = "default_labels")]
     pub metric_labels: Vec<String>,
     /// Histogram buckets in seconds; default the OTel HTTP buckets.
-    #[serde(default)]
     pub buckets: Vec<f64>,
-    #[serde(default = "yes")]
     pub inflight_gauge: bool,
     /// Distinct label sets per metric before the SDK folds the rest into
     /// an `otel_metric_overflow="true"` series (the OTel SDK default).
-    #[serde(default = "default_card")]
     pub cardinality_limit: u32,
-    #[serde(default = "yes")]
     pub tracing: bool,
-    #[serde(default = "yes")]
     pub propagation: bool,
     /// Head sampling ratio at the edge.
-    #[serde(default = "one_f")]
     pub sampling_ratio: f64,
     /// Tail sampling: keep traces slower than this at the root.
-    #[serde(default = "default_slow")]
     pub keep_slower_than: Spanned<String>,
     /// Tail sampling: share of the other (fast, ok) traces kept.
-    #[serde(default = "default_keep")]
     pub keep_ratio: f64,
-    #[serde(default = "default_log_format")]
     pub log_format: String,
-    #[serde(default = "default_log_level")]
     pub log_level: String,
-    #[serde(default = "yes")]
     pub log_trace_ids: bool,
-    #[serde(default = "yes")]
     pub profiling: bool,
 }
 
 impl Default for InstrumentationSpec {
     fn default() -> Self {
-        toml::from_str("").expect("defaults parse")
+        let empty = Spanned::new(0..0, Value::Table(Table::default()));
+        InstrumentationSpec::decode(&empty, "instrumentation").expect("every instrumentation field has a default")
     }
 }
 
@@ -358,35 +293,29 @@ fn default_log_level() -> String {
     "info".into()
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct IncidentsSpec {
     /// Mean gap between incident windows.
     pub every: Spanned<String>,
     /// Mean length of one window.
     pub length: Spanned<String>,
     /// Quiet time at the start before the first window.
-    #[serde(default)]
     pub first_after: Option<Spanned<String>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct CatalogueSpec {
     /// How many faults to draw per seed.
-    #[serde(default = "one")]
     pub draw: u32,
     /// Seeds for which no fault is drawn (a healthy control), by remainder:
     /// `seed % healthy_every == 0` is fault-free. 0 disables.
-    #[serde(default)]
     pub healthy_every: u64,
     pub faults: Vec<FaultSpec>,
 }
 
 /// A fault or red herring. `kind` picks the mechanism; each kind reads the
 /// parameters it documents and rejects the others.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct FaultSpec {
     pub kind: Spanned<String>,
     pub service: Option<Spanned<String>>,
@@ -412,8 +341,7 @@ pub struct FaultSpec {
 }
 
 /// Aggregate-mode history: the SLO scenario's month.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct HistorySpec {
     pub service: Spanned<String>,
     pub endpoint: Spanned<String>,
@@ -423,27 +351,310 @@ pub struct HistorySpec {
     pub client_error_ratio: f64,
     /// Median latency of a good request.
     pub latency: Spanned<String>,
-    #[serde(default = "default_sigma")]
     pub sigma: f64,
     /// Downstream services whose metrics are generated alongside.
-    #[serde(default)]
     pub downstream: Vec<String>,
     pub incidents: Vec<HistoryIncidentSpec>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct HistoryIncidentSpec {
     /// fast_burn, slow_burn, blip, maintenance
     pub kind: Spanned<String>,
     /// How many of this kind; each placed per seed.
-    #[serde(default = "one")]
     pub count: u32,
     /// [min, max] length.
     pub length: [Spanned<String>; 2],
     /// [min, max] error ratio during the incident.
     pub error_ratio: [f64; 2],
     /// Probability that this incident happens at all for a seed.
-    #[serde(default = "one_f")]
     pub probability: f64,
+}
+
+// --- decoding ----------------------------------------------------------------
+
+type Result<T> = std::result::Result<T, DecodeError>;
+
+impl ScenarioFile {
+    /// Decodes the root table of a scenario file.
+    pub(crate) fn from_table(root: &Table) -> Result<Self> {
+        let f = Fields::of_table(root, 0..0, "", &["scenario", "nodes", "datastores", "services", "traffic", "instrumentation", "incidents", "faults", "catalogue", "red_herrings", "history", "questions"])?;
+        Ok(ScenarioFile {
+            scenario: f.required("scenario")?,
+            nodes: f.or("nodes", Vec::new)?,
+            datastores: f.or("datastores", Vec::new)?,
+            services: f.or("services", Vec::new)?,
+            traffic: f.required("traffic")?,
+            instrumentation: f.or("instrumentation", InstrumentationSpec::default)?,
+            incidents: f.optional("incidents")?,
+            faults: f.or("faults", Vec::new)?,
+            catalogue: f.optional("catalogue")?,
+            red_herrings: f.or("red_herrings", Vec::new)?,
+            history: f.optional("history")?,
+            questions: f.or("questions", Vec::new)?,
+        })
+    }
+}
+
+impl Decode for Meta {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["id", "title", "subtitle", "level", "minutes", "teaches", "briefing", "start", "duration", "mode", "scrape_interval", "namespace", "entry_service"])?;
+        Ok(Meta {
+            id: f.required("id")?,
+            title: f.required("title")?,
+            subtitle: f.or("subtitle", String::new)?,
+            level: f.or("level", default_level)?,
+            minutes: f.or("minutes", || 0)?,
+            teaches: f.or("teaches", Vec::new)?,
+            briefing: f.or("briefing", String::new)?,
+            start: f.required("start")?,
+            duration: f.required("duration")?,
+            mode: f.with("mode", |v, p| variant(v, p, &[("requests", Mode::Requests), ("aggregate", Mode::Aggregate)], &["requests", "aggregate"]))?.unwrap_or_default(),
+            scrape_interval: f.or("scrape_interval", default_scrape)?,
+            namespace: f.or("namespace", default_namespace)?,
+            entry_service: f.optional("entry_service")?,
+        })
+    }
+}
+
+impl Decode for NodeSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["name", "cores"])?;
+        Ok(NodeSpec { name: f.required("name")?, cores: f.required("cores")? })
+    }
+}
+
+impl Decode for DatastoreKind {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let choices = [("database", DatastoreKind::Database), ("cache", DatastoreKind::Cache), ("external", DatastoreKind::External)];
+        variant(v, path, &choices, &["database", "cache", "external"])
+    }
+}
+
+impl Decode for DatastoreSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["name", "kind", "system", "concurrency"])?;
+        Ok(DatastoreSpec { name: f.required("name")?, kind: f.required("kind")?, system: f.required("system")?, concurrency: f.or("concurrency", default_concurrency)? })
+    }
+}
+
+impl Decode for ServiceSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["name", "replicas", "workers", "version", "runtime", "nodes", "pools", "access_log", "heap_mb", "endpoints"])?;
+        Ok(ServiceSpec {
+            name: f.required("name")?,
+            replicas: f.or("replicas", one)?,
+            workers: f.or("workers", default_workers)?,
+            version: f.or("version", default_version)?,
+            runtime: f.or("runtime", default_runtime)?,
+            nodes: f.or("nodes", Vec::new)?,
+            pools: f.or("pools", Table::default)?,
+            access_log: f.or("access_log", || false)?,
+            heap_mb: f.or("heap_mb", default_heap)?,
+            endpoints: f.required("endpoints")?,
+        })
+    }
+}
+
+impl Decode for EndpointSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["name", "cpu", "sigma", "steps", "error_ratio", "not_found_ratio", "bad_request_ratio"])?;
+        Ok(EndpointSpec {
+            name: f.required("name")?,
+            cpu: f.or("cpu", default_cpu)?,
+            sigma: f.or("sigma", default_sigma)?,
+            steps: f.or("steps", Vec::new)?,
+            error_ratio: f.or("error_ratio", || 0.0)?,
+            not_found_ratio: f.or("not_found_ratio", || 0.0)?,
+            bad_request_ratio: f.or("bad_request_ratio", || 0.0)?,
+        })
+    }
+}
+
+impl Decode for StepSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["call", "endpoint", "db", "cache", "external", "cpu", "parallel", "op", "table", "time", "sigma", "hit_ratio", "on_miss", "timeout", "retries", "probability", "error_ratio"])?;
+        Ok(StepSpec {
+            call: f.optional("call")?,
+            endpoint: f.optional("endpoint")?,
+            db: f.optional("db")?,
+            cache: f.optional("cache")?,
+            external: f.optional("external")?,
+            cpu: f.optional("cpu")?,
+            parallel: f.optional("parallel")?,
+            op: f.optional("op")?,
+            table: f.optional("table")?,
+            time: f.optional("time")?,
+            sigma: f.optional("sigma")?,
+            hit_ratio: f.optional("hit_ratio")?,
+            on_miss: f.optional("on_miss")?,
+            timeout: f.optional("timeout")?,
+            retries: f.or("retries", || 0)?,
+            probability: f.optional("probability")?,
+            error_ratio: f.optional("error_ratio")?,
+        })
+    }
+}
+
+impl Decode for TrafficSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["rate", "daily_curve", "users", "products", "categories", "bursts", "mix"])?;
+        Ok(TrafficSpec {
+            rate: f.required("rate")?,
+            daily_curve: f.or("daily_curve", Vec::new)?,
+            users: f.or("users", default_users)?,
+            products: f.or("products", default_products)?,
+            categories: f.or("categories", Vec::new)?,
+            bursts: f.optional("bursts")?,
+            mix: f.required("mix")?,
+        })
+    }
+}
+
+impl Decode for BurstSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["every", "length", "factor"])?;
+        Ok(BurstSpec { every: f.required("every")?, length: f.required("length")?, factor: f.required("factor")? })
+    }
+}
+
+impl Decode for MixSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["service", "endpoint", "weight"])?;
+        Ok(MixSpec { service: f.required("service")?, endpoint: f.required("endpoint")?, weight: f.required("weight")? })
+    }
+}
+
+impl Decode for InstrumentationSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["metrics", "metric_labels", "buckets", "inflight_gauge", "cardinality_limit", "tracing", "propagation", "sampling_ratio", "keep_slower_than", "keep_ratio", "log_format", "log_level", "log_trace_ids", "profiling"])?;
+        Ok(InstrumentationSpec {
+            metrics: f.or("metrics", yes)?,
+            metric_labels: f.or("metric_labels", default_labels)?,
+            buckets: f.or("buckets", Vec::new)?,
+            inflight_gauge: f.or("inflight_gauge", yes)?,
+            cardinality_limit: f.or("cardinality_limit", default_card)?,
+            tracing: f.or("tracing", yes)?,
+            propagation: f.or("propagation", yes)?,
+            sampling_ratio: f.or("sampling_ratio", one_f)?,
+            keep_slower_than: f.or("keep_slower_than", default_slow)?,
+            keep_ratio: f.or("keep_ratio", default_keep)?,
+            log_format: f.or("log_format", default_log_format)?,
+            log_level: f.or("log_level", default_log_level)?,
+            log_trace_ids: f.or("log_trace_ids", yes)?,
+            profiling: f.or("profiling", yes)?,
+        })
+    }
+}
+
+impl Decode for IncidentsSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["every", "length", "first_after"])?;
+        Ok(IncidentsSpec { every: f.required("every")?, length: f.required("length")?, first_after: f.optional("first_after")? })
+    }
+}
+
+impl Decode for CatalogueSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["draw", "healthy_every", "faults"])?;
+        Ok(CatalogueSpec { draw: f.or("draw", one)?, healthy_every: f.or("healthy_every", || 0)?, faults: f.required("faults")? })
+    }
+}
+
+impl Decode for FaultSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["kind", "service", "endpoint", "datastore", "node", "replica", "windows", "pool_size", "pause", "every", "ratio", "factor", "hold", "queries", "category", "message", "cores", "per_minute"])?;
+        Ok(FaultSpec {
+            kind: f.required("kind")?,
+            service: f.optional("service")?,
+            endpoint: f.optional("endpoint")?,
+            datastore: f.optional("datastore")?,
+            node: f.optional("node")?,
+            replica: f.optional("replica")?,
+            windows: f.optional("windows")?,
+            pool_size: f.optional("pool_size")?,
+            pause: f.optional("pause")?,
+            every: f.optional("every")?,
+            ratio: f.optional("ratio")?,
+            factor: f.optional("factor")?,
+            hold: f.optional("hold")?,
+            queries: f.optional("queries")?,
+            category: f.optional("category")?,
+            message: f.optional("message")?,
+            cores: f.optional("cores")?,
+            per_minute: f.optional("per_minute")?,
+        })
+    }
+}
+
+impl Decode for HistorySpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["service", "endpoint", "error_ratio", "client_error_ratio", "latency", "sigma", "downstream", "incidents"])?;
+        Ok(HistorySpec {
+            service: f.required("service")?,
+            endpoint: f.required("endpoint")?,
+            error_ratio: f.required("error_ratio")?,
+            client_error_ratio: f.required("client_error_ratio")?,
+            latency: f.required("latency")?,
+            sigma: f.or("sigma", default_sigma)?,
+            downstream: f.or("downstream", Vec::new)?,
+            incidents: f.required("incidents")?,
+        })
+    }
+}
+
+impl Decode for HistoryIncidentSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["kind", "count", "length", "error_ratio", "probability"])?;
+        Ok(HistoryIncidentSpec {
+            kind: f.required("kind")?,
+            count: f.or("count", one)?,
+            length: f.required("length")?,
+            error_ratio: f.required("error_ratio")?,
+            probability: f.or("probability", one_f)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::toml::parse;
+
+    fn file(src: &str) -> Result<ScenarioFile> {
+        ScenarioFile::from_table(&parse(src).expect("valid TOML"))
+    }
+
+    const MINIMAL: &str = "[scenario]\nid = \"x\"\ntitle = \"X\"\nstart = \"2026-03-02T09:00:00Z\"\nduration = \"1h\"\n[traffic]\nrate = 1\nmix = []\n";
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let f = file(&format!("{MINIMAL}[[services]]\nname = \"a\"\n[[services.endpoints]]\nname = \"GET /\"\nsteps = [{{ db = \"d\" }}]\n[[datastores]]\nname = \"d\"\nkind = \"database\"\nsystem = \"postgresql\"\n")).expect("decodes");
+        let m = &f.scenario;
+        assert_eq!((m.level.as_str(), m.mode, m.scrape_interval.get_ref().as_str(), m.namespace.as_str(), m.minutes), ("beginner", Mode::Requests, "15s", "shop", 0));
+        assert_eq!(f.traffic.rate, 1.0);
+        assert_eq!((f.traffic.users, f.traffic.products), (10_000, 2_000));
+        let s = &f.services[0];
+        assert_eq!((s.replicas, s.workers, s.version.as_str(), s.runtime.as_str(), s.access_log, s.heap_mb), (1, 64, "1.0.0", "go", false, 512.0));
+        let e = &s.endpoints[0];
+        assert_eq!((e.cpu.get_ref().as_str(), e.sigma, e.error_ratio), ("1ms", 0.35, 0.0));
+        assert_eq!(e.steps[0].retries, 0);
+        assert_eq!(f.datastores[0].concurrency, 32);
+        let i = &f.instrumentation;
+        assert!(i.metrics && i.inflight_gauge && i.tracing && i.propagation && i.log_trace_ids && i.profiling);
+        assert_eq!(i.metric_labels, ["method", "route", "status"]);
+        assert_eq!((i.cardinality_limit, i.sampling_ratio, i.keep_ratio), (2000, 1.0, 0.05));
+        assert_eq!((i.keep_slower_than.get_ref().as_str(), i.log_format.as_str(), i.log_level.as_str()), ("250ms", "json", "info"));
+        assert!(f.incidents.is_none() && f.catalogue.is_none() && f.history.is_none() && f.questions.is_empty());
+    }
+
+    #[test]
+    fn enums_and_required_fields() {
+        let e = file(&MINIMAL.replace("duration = \"1h\"\n", "duration = \"1h\"\nmode = \"batch\"\n")).expect_err("unknown mode");
+        assert_eq!(e.to_string(), "scenario.mode: expected one of requests, aggregate, found \"batch\"");
+        let e = file(&MINIMAL.replace("mix = []\n", "")).expect_err("mix is required");
+        assert_eq!(e.to_string(), "traffic.mix: this field is required but missing");
+        let e = file(&format!("{MINIMAL}[[services]]\nname = \"a\"\n")).expect_err("endpoints are required");
+        assert_eq!(e.path, "services[0].endpoints");
+    }
 }

@@ -1,10 +1,13 @@
-//! Scenarios: the file format ([`format`]), its resolution into a checked
-//! [`model::Model`] the simulator runs, typed errors that name the line,
-//! field and what was expected, and the built-in scenarios embedded at
-//! compile time.
+//! Scenarios: the file format ([`format`]) read by a small TOML reader
+//! ([`toml`]) and decoded by hand (`decode`), its resolution into a
+//! checked [`model::Model`] the simulator runs, typed errors that name the
+//! line, field and what was expected, and the built-in scenarios embedded
+//! at compile time.
 
+mod decode;
 pub mod format;
 pub mod model;
+pub mod toml;
 
 pub use model::Model;
 
@@ -35,6 +38,14 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+impl ScenarioError {
+    /// An error at byte `offset` of `src`.
+    fn at(src: &str, offset: usize, path: String, message: String) -> Self {
+        let (line, column) = line_col(src, offset);
+        ScenarioError { path, line, column, message }
+    }
+}
+
 /// 1-based line and column of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
@@ -63,9 +74,11 @@ pub fn builtin(id: &str) -> Option<&'static str> {
 
 /// Parses and resolves a scenario file.
 pub fn load(src: &str) -> Result<Model, ScenarioError> {
-    let file: format::ScenarioFile = toml::from_str(src).map_err(|e| {
-        let (line, column) = e.span().map(|s| line_col(src, s.start)).unwrap_or((0, 0));
-        ScenarioError { path: String::new(), line, column, message: e.message().trim().to_string() }
+    let root = toml::parse(src).map_err(|e| ScenarioError::at(src, e.at, String::new(), e.to_string()))?;
+    let file = format::ScenarioFile::from_table(&root).map_err(|e| match e.span {
+        // Nothing to point at: a field missing from the file as a whole.
+        std::ops::Range { start: 0, end: 0 } => ScenarioError { path: e.path, line: 0, column: 0, message: e.kind.to_string() },
+        span => ScenarioError::at(src, span.start, e.path, e.kind.to_string()),
     })?;
     model::resolve(&file, src)
 }

@@ -6,7 +6,7 @@ use super::format::{self as f, DatastoreKind, Mode};
 use super::{line_col, ScenarioError};
 use crate::sim::time::{parse_duration, SimDuration};
 use crate::telemetry::log::{LogFormat, Severity};
-use toml::Spanned;
+use super::toml::{Spanned, Table};
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -33,7 +33,7 @@ pub struct Model {
     pub catalogue: Option<Catalogue>,
     pub red_herrings: Vec<Fault>,
     pub history: Option<History>,
-    pub questions: Vec<toml::Table>,
+    pub questions: Vec<Table>,
 }
 
 #[derive(Clone, Debug)]
@@ -457,14 +457,15 @@ pub fn resolve(file: &f::ScenarioFile, src: &str) -> Result<Model, ScenarioError
             snodes = (0..nodes.len()).collect();
         }
         let mut pools = Vec::new();
-        for (k, v) in &s.pools {
+        // In key order (the TOML table's), which the simulation depends on.
+        for (k, entry) in s.pools.iter() {
             let path = format!("{p}.pools.{k}");
-            let ds = find_ds(&Spanned::new(0..0, k.clone()), DatastoreKind::Database, &path)
-                .or_else(|_| find_ds(&Spanned::new(0..0, k.clone()), DatastoreKind::Cache, &path))?;
-            let size = v.as_integer().filter(|&n| (1..=10_000).contains(&n));
-            match size {
+            let name = Spanned::new(entry.key_span.clone(), k.to_string());
+            let ds = find_ds(&name, DatastoreKind::Database, &path).or_else(|_| find_ds(&name, DatastoreKind::Cache, &path))?;
+            let v = &entry.value;
+            match v.get_ref().as_integer().filter(|&n| (1..=10_000).contains(&n)) {
                 Some(n) => pools.push((ds, n as u32)),
-                None => return cx.err(0..0, &path, format!("expected a pool size between 1 and 10000, found {v:?}")),
+                None => return cx.err(v.span(), &path, format!("expected a pool size between 1 and 10000, found {}", v.get_ref().describe())),
             }
         }
         let mut endpoints = Vec::new();
