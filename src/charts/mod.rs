@@ -11,6 +11,7 @@ pub mod red_chart;
 pub mod timefmt;
 pub mod timeseries;
 pub mod units;
+pub mod waterfall;
 #[cfg(test)]
 pub(crate) mod testing;
 

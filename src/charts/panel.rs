@@ -9,7 +9,10 @@ use super::units::Unit;
 use crate::query::diag::QueryError;
 use crate::query::promql::{self, EvalOptions, Expr, Value};
 use crate::store::SeriesStore;
+use crate::query::promql::exemplars::query_exemplars;
+use crate::telemetry::ids::TraceId;
 use crate::telemetry::metric::Labels;
+use super::timeseries::Marker;
 
 /// One panel as a scenario (or the built-in dashboards) defines it.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +45,12 @@ pub struct PanelData {
     pub samples: u64,
     /// Warnings from the engine, as sentences.
     pub warnings: Vec<String>,
+    /// The trace of each of `plot.markers` (exemplars, on latency panels).
+    pub exemplar_traces: Vec<TraceId>,
 }
+
+/// Exemplars drawn per panel at most (spread evenly over the range).
+pub const MAX_EXEMPLARS: usize = 200;
 
 /// A range query's step for `range`: about `points` points, never finer
 /// than `min_step_ms` (the scrape interval), rounded to a whole second.
@@ -50,6 +58,27 @@ pub fn step_for((from, to): (i64, i64), points: i64, min_step_ms: i64) -> i64 {
     let raw = (to - from).max(1) / points.max(1);
     let step = raw.max(min_step_ms).max(1000);
     (step + 999) / 1000 * 1000
+}
+
+/// Grafana's interval variables in a panel query: `$__interval` is the
+/// step, `$__rate_interval` the step but at least four scrapes, so a
+/// `rate()` window always holds enough samples at any zoom.
+pub fn expand(expr: &str, step_ms: i64, scrape_ms: i64) -> String {
+    let rate = step_ms.max(4 * scrape_ms);
+    expr.replace("$__rate_interval", &prom_duration(rate)).replace("$__interval", &prom_duration(step_ms))
+}
+
+/// Milliseconds as a PromQL duration: `90s`, `5m`, `1500ms`.
+pub fn prom_duration(ms: i64) -> String {
+    if ms % 3_600_000 == 0 {
+        format!("{}h", ms / 3_600_000)
+    } else if ms % 60_000 == 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
 }
 
 /// Fills a legend template: `{{name}}` becomes the label's value (empty
@@ -92,11 +121,15 @@ pub fn evaluate(store: &SeriesStore, spec: &PanelSpec, expr: &Expr, range: (i64,
         .iter()
         .map(|s| Line::from_points(legend(spec.legend.as_deref(), &s.labels), &s.points, step_ms))
         .collect();
+    // Exemplars carry an observed duration, so they sit on latency panels.
+    let hits = if spec.unit == Unit::Seconds { query_exemplars(store, expr, range.0, range.1, MAX_EXEMPLARS) } else { vec![] };
+    let markers = hits.iter().map(|h| Marker { t: h.exemplar.timestamp_ms, v: h.exemplar.value, line: None }).collect();
     Ok(PanelData {
-        plot: Plot { lines, unit: spec.unit, range, thresholds: spec.thresholds.clone(), markers: vec![] },
+        plot: Plot { lines, unit: spec.unit, range, thresholds: spec.thresholds.clone(), markers },
         step_ms,
         samples: r.samples,
         warnings: r.annotations.iter().map(|a| a.message.clone()).collect(),
+        exemplar_traces: hits.iter().map(|h| h.exemplar.trace_id).collect(),
     })
 }
 
@@ -121,7 +154,7 @@ pub fn builtin_dashboards(entry_service: &str) -> Vec<Dashboard> {
         panels: vec![
             panel(
                 "Request rate",
-                "sum by (service) (rate(http_server_request_duration_seconds_count[1m]))",
+                "sum by (service) (rate(http_server_request_duration_seconds_count[$__rate_interval]))",
                 Unit::RequestsPerSecond,
                 "{{service}}",
                 "Requests each service handled per second.",
@@ -129,49 +162,49 @@ pub fn builtin_dashboards(entry_service: &str) -> Vec<Dashboard> {
             panel(
                 "Error ratio (5xx)",
                 // `or ... * 0` keeps services without errors on the panel at 0%.
-                "(sum by (service) (rate(http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}[1m])) or sum by (service) (rate(http_server_request_duration_seconds_count[1m])) * 0) / sum by (service) (rate(http_server_request_duration_seconds_count[1m]))",
+                "(sum by (service) (rate(http_server_request_duration_seconds_count{http_response_status_code=~\"5..\"}[$__rate_interval])) or sum by (service) (rate(http_server_request_duration_seconds_count[$__rate_interval])) * 0) / sum by (service) (rate(http_server_request_duration_seconds_count[$__rate_interval]))",
                 Unit::PercentUnit,
                 "{{service}}",
                 "Share of requests answered with a server error.",
             ),
             panel(
                 "P99 latency",
-                "histogram_quantile(0.99, sum by (service, le) (rate(http_server_request_duration_seconds_bucket[1m])))",
+                "histogram_quantile(0.99, sum by (service, le) (rate(http_server_request_duration_seconds_bucket[$__rate_interval])))",
                 Unit::Seconds,
                 "{{service}}",
                 "The slowest 1% of requests take at least this long.",
             ),
             panel(
                 "P50 latency",
-                "histogram_quantile(0.5, sum by (service, le) (rate(http_server_request_duration_seconds_bucket[1m])))",
+                "histogram_quantile(0.5, sum by (service, le) (rate(http_server_request_duration_seconds_bucket[$__rate_interval])))",
                 Unit::Seconds,
                 "{{service}}",
                 "The median request.",
             ),
             panel(
                 &format!("{e}: P99 by route"),
-                &format!("histogram_quantile(0.99, sum by (http_route, le) (rate(http_server_request_duration_seconds_bucket{{service=\"{e}\"}}[1m])))"),
+                &format!("histogram_quantile(0.99, sum by (http_route, le) (rate(http_server_request_duration_seconds_bucket{{service=\"{e}\"}}[$__rate_interval])))"),
                 Unit::Seconds,
                 "{{http_route}}",
                 "Which pages are slow.",
             ),
             panel(
                 &format!("{e}: requests by status"),
-                &format!("sum by (http_response_status_code) (rate(http_server_request_duration_seconds_count{{service=\"{e}\"}}[1m]))"),
+                &format!("sum by (http_response_status_code) (rate(http_server_request_duration_seconds_count{{service=\"{e}\"}}[$__rate_interval]))"),
                 Unit::RequestsPerSecond,
                 "{{http_response_status_code}}",
                 "4xx are the clients' doing; 5xx are ours.",
             ),
             panel(
                 "Outgoing call P99",
-                "histogram_quantile(0.99, sum by (service, server_address, le) (rate(http_client_request_duration_seconds_bucket[1m])))",
+                "histogram_quantile(0.99, sum by (service, server_address, le) (rate(http_client_request_duration_seconds_bucket[$__rate_interval])))",
                 Unit::Seconds,
                 "{{service}} → {{server_address}}",
                 "How long each service waits for the services it calls.",
             ),
             panel(
                 "Database query P99",
-                "histogram_quantile(0.99, sum by (service, server_address, le) (rate(db_client_operation_duration_seconds_bucket[1m])))",
+                "histogram_quantile(0.99, sum by (service, server_address, le) (rate(db_client_operation_duration_seconds_bucket[$__rate_interval])))",
                 Unit::Seconds,
                 "{{service}} → {{server_address}}",
                 "Time spent in the database, as the client sees it.",
@@ -184,15 +217,15 @@ pub fn builtin_dashboards(entry_service: &str) -> Vec<Dashboard> {
         panels: vec![
             panel(
                 "Node CPU busy",
-                "1 - avg by (node) (rate(node_cpu_seconds_total{mode=\"idle\"}[1m]))",
+                "1 - avg by (node) (rate(node_cpu_seconds_total{mode=\"idle\"}[$__rate_interval]))",
                 Unit::PercentUnit,
                 "{{node}}",
                 "Utilisation of each node's cores.",
             ),
-            panel("Pod CPU", "sum by (pod) (rate(container_cpu_usage_seconds_total[1m]))", Unit::Cores, "{{pod}}", "CPU each pod uses."),
+            panel("Pod CPU", "sum by (pod) (rate(container_cpu_usage_seconds_total[$__rate_interval]))", Unit::Cores, "{{pod}}", "CPU each pod uses."),
             panel(
                 "CPU throttling",
-                "sum by (pod) (rate(container_cpu_cfs_throttled_seconds_total[1m]))",
+                "sum by (pod) (rate(container_cpu_cfs_throttled_seconds_total[$__rate_interval]))",
                 Unit::Seconds,
                 "{{pod}}",
                 "Seconds per second a pod was held back by its CPU limit.",
@@ -221,7 +254,7 @@ pub fn builtin_dashboards(entry_service: &str) -> Vec<Dashboard> {
             ),
             panel(
                 "GC time",
-                "sum by (pod) (rate(jvm_gc_duration_seconds_sum[1m]))",
+                "sum by (pod) (rate(jvm_gc_duration_seconds_sum[$__rate_interval]))",
                 Unit::Seconds,
                 "{{pod}}",
                 "Seconds per second spent in garbage collection pauses.",
@@ -229,7 +262,7 @@ pub fn builtin_dashboards(entry_service: &str) -> Vec<Dashboard> {
             panel("Memory", "sum by (pod) (container_memory_working_set_bytes)", Unit::Bytes, "{{pod}}", "Working set of each pod."),
             panel(
                 "TCP retransmits",
-                "sum by (node) (rate(node_netstat_Tcp_RetransSegs_total[1m]))",
+                "sum by (node) (rate(node_netstat_Tcp_RetransSegs_total[$__rate_interval]))",
                 Unit::OpsPerSecond,
                 "{{node}}",
                 "Packets sent again after a loss.",
@@ -261,10 +294,19 @@ mod tests {
     }
 
     #[test]
+    fn interval_variables_expand_like_grafanas() {
+        assert_eq!(expand("rate(x[$__rate_interval])", 15_000, 15_000), "rate(x[1m])");
+        assert_eq!(expand("rate(x[$__rate_interval])", 5_184_000, 60_000), "rate(x[5184s])");
+        assert_eq!(expand("x[$__interval]", 90_000, 15_000), "x[90s]");
+        assert_eq!(prom_duration(3_600_000), "1h");
+        assert_eq!(prom_duration(1500), "1500ms");
+    }
+
+    #[test]
     fn every_builtin_panel_parses() {
         for d in builtin_dashboards("frontend") {
             for p in &d.panels {
-                promql::parse(&p.expr).unwrap_or_else(|e| panic!("{}: {}", p.title, e.message));
+                promql::parse(&expand(&p.expr, 15_000, 15_000)).unwrap_or_else(|e| panic!("{}: {}", p.title, e.message));
             }
         }
     }

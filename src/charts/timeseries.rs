@@ -60,8 +60,8 @@ impl Line {
 pub struct Marker {
     pub t: i64,
     pub v: f64,
-    /// The line whose colour the dot takes.
-    pub line: usize,
+    /// The line whose colour the dot takes; `None`: the text colour.
+    pub line: Option<usize>,
 }
 
 /// What one panel shows.
@@ -93,6 +93,12 @@ impl Plot {
                 }
             }
         }
+        for m in &self.markers {
+            if m.v.is_finite() && m.t >= from && m.t <= to {
+                hi = hi.max(m.v);
+                lo = lo.min(m.v);
+            }
+        }
         for &t in &self.thresholds {
             if t.is_finite() {
                 hi = hi.max(t);
@@ -105,7 +111,7 @@ impl Plot {
         (lo, hi + (hi - lo) * 0.08)
     }
     pub fn has_data(&self) -> bool {
-        self.lines.iter().any(|l| l.vs.iter().any(|v| v.is_finite()))
+        self.lines.iter().any(|l| l.vs.iter().any(|v| v.is_finite())) || self.markers.iter().any(|m| m.v.is_finite())
     }
 }
 
@@ -135,6 +141,16 @@ impl Frame {
     pub fn y_of(&self, v: f64) -> f64 {
         let span = if self.y.1 > self.y.0 { self.y.1 - self.y.0 } else { 1.0 };
         self.bottom as f64 - (v - self.y.0) / span * (self.bottom - self.top) as f64
+    }
+    /// The marker of `plot` nearest to pixel `(x, y)`, within `radius`.
+    pub fn marker_at(&self, plot: &Plot, x: f64, y: f64, radius: f64) -> Option<usize> {
+        plot.markers
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i, (self.x_of(m.t) - x).hypot(self.y_of(m.v) - y)))
+            .filter(|&(_, d)| d <= radius)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
     }
     pub fn contains(&self, x: f64, y: f64) -> bool {
         x >= self.left as f64 && x <= self.right as f64 && y >= self.top as f64 && y <= self.bottom as f64
@@ -232,7 +248,7 @@ pub fn draw_plot<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, plot: &Plot,
     let r = style.px(3.5).max(2) as u32;
     for m in &plot.markers {
         if m.t >= from && m.t <= to && m.v.is_finite() && m.v >= y0 && m.v <= y1 {
-            let c = line_color(style, m.line);
+            let c = m.line.map(|i| line_color(style, i)).unwrap_or(pal.text);
             chart.draw_series(std::iter::once(Circle::new((m.t, m.v), r, c.filled())))?;
             chart.draw_series(std::iter::once(Circle::new((m.t, m.v), r, pal.background.stroke_width(1))))?;
         }
@@ -261,7 +277,7 @@ mod tests {
             unit: Unit::Seconds,
             range: (start, start + (n as i64 - 1) * 15_000),
             thresholds: vec![0.5],
-            markers: vec![Marker { t: start + 15_000, v: 1.1, line: 0 }],
+            markers: vec![Marker { t: start + 15_000, v: 1.1, line: Some(0) }],
         }
     }
 

@@ -23,8 +23,53 @@ pub struct ScenarioFile {
     pub red_herrings: Vec<FaultSpec>,
     /// The aggregate-mode history (SLO scenario).
     pub history: Option<HistorySpec>,
+    /// The scenario's own dashboards (shown before the built-in RED and USE).
+    pub dashboards: Vec<DashboardSpec>,
     /// Questions arrive with the grading issue; kept opaque until then.
     pub questions: Vec<Table>,
+}
+
+/// `[[dashboards]]`: a titled grid of PromQL panels.
+#[derive(Clone, Debug)]
+pub struct DashboardSpec {
+    pub id: String,
+    pub title: String,
+    pub panels: Vec<PanelFileSpec>,
+}
+
+/// `[[dashboards.panels]]`: one PromQL query drawn as a time series.
+#[derive(Clone, Debug)]
+pub struct PanelFileSpec {
+    pub title: String,
+    /// PromQL, checked when the scenario loads.
+    pub expr: Spanned<String>,
+    /// A Grafana unit id: short, s, ms, reqps, ops, percentunit, percent, bytes, cores.
+    pub unit: Spanned<String>,
+    /// `{{label}}` template for each series' name.
+    pub legend: Option<String>,
+    pub thresholds: Vec<f64>,
+    pub description: String,
+}
+
+impl Decode for DashboardSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["id", "title", "panels"])?;
+        Ok(DashboardSpec { id: f.required("id")?, title: f.required("title")?, panels: f.required("panels")? })
+    }
+}
+
+impl Decode for PanelFileSpec {
+    fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
+        let f = Fields::of(v, path, &["title", "expr", "unit", "legend", "thresholds", "description"])?;
+        Ok(PanelFileSpec {
+            title: f.required("title")?,
+            expr: f.required("expr")?,
+            unit: f.or("unit", || Spanned::new(0..0, "short".to_string()))?,
+            legend: f.optional("legend")?,
+            thresholds: f.or("thresholds", Vec::new)?,
+            description: f.or("description", String::new)?,
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -378,7 +423,7 @@ type Result<T> = std::result::Result<T, DecodeError>;
 impl ScenarioFile {
     /// Decodes the root table of a scenario file.
     pub(crate) fn from_table(root: &Table) -> Result<Self> {
-        let f = Fields::of_table(root, 0..0, "", &["scenario", "nodes", "datastores", "services", "traffic", "instrumentation", "incidents", "faults", "catalogue", "red_herrings", "history", "questions"])?;
+        let f = Fields::of_table(root, 0..0, "", &["scenario", "nodes", "datastores", "services", "traffic", "instrumentation", "incidents", "faults", "catalogue", "red_herrings", "history", "dashboards", "questions"])?;
         Ok(ScenarioFile {
             scenario: f.required("scenario")?,
             nodes: f.or("nodes", Vec::new)?,
@@ -391,6 +436,7 @@ impl ScenarioFile {
             catalogue: f.optional("catalogue")?,
             red_herrings: f.or("red_herrings", Vec::new)?,
             history: f.optional("history")?,
+            dashboards: f.or("dashboards", Vec::new)?,
             questions: f.or("questions", Vec::new)?,
         })
     }

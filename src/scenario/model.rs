@@ -3,6 +3,9 @@
 //! [`ScenarioError`] naming the field path, the line and what was expected.
 
 use super::format::{self as f, DatastoreKind, Mode};
+use crate::charts::panel::{Dashboard, PanelSpec};
+use crate::charts::Unit;
+use crate::query::promql;
 use super::{line_col, ScenarioError};
 use crate::sim::time::{parse_duration, SimDuration};
 use crate::telemetry::log::{LogFormat, Severity};
@@ -33,6 +36,8 @@ pub struct Model {
     pub catalogue: Option<Catalogue>,
     pub red_herrings: Vec<Fault>,
     pub history: Option<History>,
+    /// The scenario's own dashboards, queries parsed and units checked.
+    pub dashboards: Vec<Dashboard>,
     pub questions: Vec<Table>,
 }
 
@@ -363,6 +368,41 @@ fn names_of<'a>(it: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// Resolves a parsed file into a [`Model`].
+/// Checks each panel's PromQL and unit; an error points into the query.
+fn resolve_dashboards(cx: &Cx, specs: &[f::DashboardSpec]) -> Result<Vec<Dashboard>, ScenarioError> {
+    let mut out: Vec<Dashboard> = Vec::new();
+    for (i, d) in specs.iter().enumerate() {
+        if out.iter().any(|o| o.id == d.id) {
+            return cx.err(0..0, &format!("dashboards[{i}].id"), format!("dashboard {:?} is defined twice", d.id));
+        }
+        let mut panels = Vec::new();
+        for (j, p) in d.panels.iter().enumerate() {
+            let path = format!("dashboards[{i}].panels[{j}]");
+            // Interval variables are checked with a stand-in value; positions
+            // of errors before the first one still point right.
+            if let Err(e) = promql::parse(&crate::charts::panel::expand(p.expr.get_ref(), 60_000, 15_000)) {
+                // Point at the error inside the string when it is a one-line
+                // basic string (the usual case); else at the string.
+                let span = p.expr.span();
+                let inner = span.start + 1 + e.span.start;
+                let at = if !p.expr.get_ref().contains('\n') && inner < span.end { inner..inner + 1 } else { span };
+                return cx.err(at, &format!("{path}.expr"), format!("the PromQL does not parse: {}", e.message));
+            }
+            let unit = Unit::parse(p.unit.get_ref()).or_else(|e| cx.err(p.unit.span(), &format!("{path}.unit"), e.to_string()))?;
+            panels.push(PanelSpec {
+                title: p.title.clone(),
+                expr: p.expr.get_ref().clone(),
+                unit,
+                legend: p.legend.clone(),
+                thresholds: p.thresholds.clone(),
+                description: p.description.clone(),
+            });
+        }
+        out.push(Dashboard { id: d.id.clone(), title: d.title.clone(), panels });
+    }
+    Ok(out)
+}
+
 pub fn resolve(file: &f::ScenarioFile, src: &str) -> Result<Model, ScenarioError> {
     let cx = Cx { src };
     let meta = &file.scenario;
@@ -694,6 +734,7 @@ pub fn resolve(file: &f::ScenarioFile, src: &str) -> Result<Model, ScenarioError
         catalogue,
         red_herrings,
         history,
+        dashboards: resolve_dashboards(&cx, &file.dashboards)?,
         questions: file.questions.clone(),
     })
 }

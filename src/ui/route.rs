@@ -42,14 +42,18 @@ pub enum Tab {
     #[default]
     Dashboards,
     Explore,
+    Traces,
+    Logs,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Dashboards, Tab::Explore];
+    pub const ALL: [Tab; 4] = [Tab::Dashboards, Tab::Explore, Tab::Traces, Tab::Logs];
     pub fn as_str(self) -> &'static str {
         match self {
             Tab::Dashboards => "dashboards",
             Tab::Explore => "explore",
+            Tab::Traces => "traces",
+            Tab::Logs => "logs",
 
         }
     }
@@ -57,6 +61,8 @@ impl Tab {
         match self {
             Tab::Dashboards => "Dashboards",
             Tab::Explore => "Explore metrics",
+            Tab::Traces => "Traces",
+            Tab::Logs => "Logs",
 
         }
     }

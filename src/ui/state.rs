@@ -60,6 +60,8 @@ impl Lab {
     pub fn query(&self, tab: Tab) -> Option<RwSignal<String>> {
         match tab {
             Tab::Explore => Some(self.promql),
+            Tab::Traces => Some(self.traceql),
+            Tab::Logs => Some(self.logql),
             Tab::Dashboards => None,
         }
     }
@@ -102,6 +104,12 @@ impl Lab {
         }
     }
 
+
+    /// Opens a trace in the Traces tab.
+    pub fn open_trace(&self, trace_id: String) {
+        self.trace.set(Some(trace_id));
+        self.tab.set(Tab::Traces);
+    }
 
     /// Marks `obslab:ready` the first time a chart of this run is drawn.
     pub fn mark_drawn(&self) {

@@ -76,7 +76,8 @@ fn toml_mistakes_get_a_position_and_a_hint() {
 #[test]
 fn the_documented_example_fails_as_documented() {
     let doc = include_str!("../../docs/scenario-format.md");
-    let example = doc.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("a toml example in the docs");
+    let worked = doc.split("## A worked example").nth(1).expect("the worked example section");
+    let example = worked.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("a toml example in the docs");
     let m = load(example).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(m.id, "two-tier");
     let e = err(&example.replace("datastore = \"db\"", "datastore = \"dbb\""));

@@ -258,7 +258,7 @@ async function main() {
         t.ready.push(m.ready);
         console.log(`     ${s.id}: interactive ${m.interactive} ms, simulation ${m["sim-start"]}–${m["sim-end"]} ms, simulated ${m.simulated} ms, ready ${m.ready} ms; progress values seen ${progress.length} (${moving.length} between 0 and 1); digest ${digest}`);
         if (i === 0) {
-          await page.locator(".chart").scrollIntoViewIfNeeded();
+          await page.locator("[data-testid=chart]").first().scrollIntoViewIfNeeded();
           await page.screenshot({ path: path.join(OUT, `scenario-${s.id}.png`), fullPage: true });
         }
       });

@@ -18,6 +18,7 @@
 
 pub mod ast;
 pub mod eval;
+pub mod exemplars;
 pub mod functions;
 pub mod lexer;
 pub mod parser;

@@ -4,3 +4,4 @@ pub mod canvas;
 pub mod plot;
 pub mod query_error;
 pub mod time_bar;
+pub mod waterfall;

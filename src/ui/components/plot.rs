@@ -33,6 +33,9 @@ pub fn PlotChart(
     /// Called with a new time range when the learner drags across the chart.
     #[prop(optional)]
     on_zoom: Option<Callback<(i64, i64)>>,
+    /// Called with a marker's index when the learner clicks it.
+    #[prop(optional)]
+    on_marker: Option<Callback<usize>>,
     /// Called after each successful draw with the time it took (ms).
     #[prop(optional)]
     on_drawn: Option<Callback<f64>>,
@@ -43,6 +46,8 @@ pub fn PlotChart(
     let redraw = RwSignal::new(0_u32);
     let error = RwSignal::new(None::<String>);
     let tip = RwSignal::new(None::<Tip>);
+    // Marker positions in CSS pixels, for the buttons over the dots.
+    let marker_px = RwSignal::new(Vec::<(f64, f64)>::new());
     let drag = RwSignal::new(None::<(f64, f64)>);
     let handle = window_event_listener(ev::resize, move |_| redraw.update(|n| *n += 1));
     on_cleanup(move || handle.remove());
@@ -60,6 +65,15 @@ pub fn PlotChart(
         match draw_plot(&backend.into_drawing_area(), &p, &style) {
             Ok(f) => {
                 frame.set_value(Some(f));
+                if on_marker.is_some() {
+                    let s = style.scale;
+                    marker_px.set(
+                        p.markers
+                            .iter()
+                            .map(|m| (f.x_of(m.t) / s, f.y_of(m.v) / s))
+                            .collect(),
+                    );
+                }
                 error.set(None);
                 if let Some(cb) = on_drawn {
                     cb.run(crate::ui::perf::now() - t0);
@@ -82,6 +96,11 @@ pub fn PlotChart(
             tip.set(None);
             return;
         }
+        if on_marker.is_some() && f.marker_at(&p, x * s, y * s, 8.0 * s).is_some() {
+            let time = timefmt::instant(f.time_at(x * s));
+            tip.set(Some(Tip { x, y, time, rows: vec![(usize::MAX, "exemplar: click to open its trace".into(), String::new())] }));
+            return;
+        }
         let t = f.time_at(x * s);
         let mut rows: Vec<(usize, f64, String)> = p
             .lines
@@ -94,18 +113,24 @@ pub fn PlotChart(
         tip.set(Some(Tip { x, y, time: timefmt::instant(t), rows }));
     };
     let on_down = move |e: ev::MouseEvent| {
-        if e.button() == 0 && on_zoom.is_some() {
+        if e.button() == 0 && (on_zoom.is_some() || on_marker.is_some()) {
             let x = e.offset_x() as f64;
             drag.set(Some((x, x)));
         }
     };
-    let on_up = move |_: ev::MouseEvent| {
+    let p = plot.clone();
+    let on_up = move |e: ev::MouseEvent| {
         let Some((a, b)) = drag.get_untracked() else { return };
         drag.set(None);
-        let (Some(f), Some(cb)) = (frame.get_value(), on_zoom) else { return };
+        let Some(f) = frame.get_value() else { return };
         if (a - b).abs() < MIN_DRAG_PX {
+            let s = dpr();
+            if let (Some(cb), Some(i)) = (on_marker, f.marker_at(&p, e.offset_x() as f64 * s, e.offset_y() as f64 * s, 8.0 * s)) {
+                cb.run(i);
+            }
             return;
         }
+        let Some(cb) = on_zoom else { return };
         let s = dpr();
         let (t0, t1) = (f.time_at(a.min(b) * s), f.time_at(a.max(b) * s));
         if t1 > t0 {
@@ -144,7 +169,7 @@ pub fn PlotChart(
                 .map(|(i, label, v)| {
                     view! {
                         <li>
-                            <span class=format!("swatch swatch--{}", i % 8) aria-hidden="true"></span>
+                            <span class=format!("swatch swatch--{}", if i == usize::MAX { "exemplar".to_string() } else { (i % 8).to_string() }) aria-hidden="true"></span>
                             <span class="tooltip__label">{label}</span>
                             <strong class="tooltip__value">{v}</strong>
                         </li>
@@ -158,6 +183,38 @@ pub fn PlotChart(
                 </div>
             }
         })
+    };
+
+    let marker_labels: Vec<String> = plot
+        .markers
+        .iter()
+        .map(|m| format!("Exemplar at {}, {}: open its trace", timefmt::instant(m.t), plot.unit.format(m.v)))
+        .collect();
+    let marker_buttons = move || {
+        let Some(cb) = on_marker else { return None };
+        let px = marker_px.get();
+        Some(
+            px.into_iter()
+                .enumerate()
+                .filter(|(_, (x, y))| x.is_finite() && y.is_finite())
+                .map(|(i, (x, y))| {
+                    let label = marker_labels.get(i).cloned().unwrap_or_default();
+                    view! {
+                        <button
+                            type="button"
+                            class="chart__marker"
+                            tabindex="-1"
+                            data-testid="exemplar"
+                            title=label.clone()
+                            aria-label=label
+                            style:left=format!("{}px", x - 6.0)
+                            style:top=format!("{}px", y - 6.0)
+                            on:click=move |_| cb.run(i)
+                        ></button>
+                    }
+                })
+                .collect_view(),
+        )
     };
 
     view! {
@@ -174,6 +231,7 @@ pub fn PlotChart(
                 on:mouseleave=on_leave
             ></canvas>
             {drag_box}
+            {marker_buttons}
             {tooltip}
         </div>
         {move || error.get().map(|e| view! { <p class="notice notice--error" role="alert">{e}</p> })}

@@ -13,6 +13,8 @@ use crate::ui::route::{Route, Tab, View};
 use crate::ui::state::Lab;
 use crate::ui::tabs::dashboards::DashboardsTab;
 use crate::ui::tabs::explore::ExploreTab;
+use crate::ui::tabs::logs::LogsTab;
+use crate::ui::tabs::traces::TracesTab;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -224,6 +226,8 @@ fn Workspace(lab: Lab, id: String, seed: u64, view: Memo<View>) -> impl IntoView
                 {move || match lab.tab.get() {
                     Tab::Dashboards => view! { <DashboardsTab/> }.into_any(),
                     Tab::Explore => view! { <ExploreTab/> }.into_any(),
+                    Tab::Traces => view! { <TracesTab/> }.into_any(),
+                    Tab::Logs => view! { <LogsTab/> }.into_any(),
                 }}
             </div>
         </section>

@@ -1,9 +1,9 @@
-//! Dashboards: the built-in RED and USE dashboards (and later the
-//! scenario's own), each a grid of PromQL panels over the shared time
+//! Dashboards: the scenario's own (from its file) and the built-in RED
+//! and USE dashboards, each a grid of PromQL panels over the shared time
 //! range. Every panel says how long it took and can open its query in
 //! Explore.
 
-use crate::charts::panel::{builtin_dashboards, evaluate, step_for, Dashboard, PanelData, PanelSpec};
+use crate::charts::panel::{builtin_dashboards, evaluate, expand, step_for, Dashboard, PanelData, PanelSpec};
 use crate::query::diag::QueryError;
 use crate::query::promql::{self, EvalOptions};
 use crate::ui::components::plot::PlotChart;
@@ -19,7 +19,15 @@ pub fn DashboardsTab() -> impl IntoView {
     let lab = use_lab();
     let run = lab.run();
     let entry = run.model.services.get(run.model.entry_service).map(|s| s.name.clone()).unwrap_or_default();
-    let dashboards: Rc<Vec<Dashboard>> = Rc::new(builtin_dashboards(&entry));
+    // The scenario's own dashboards first, then the built-in RED (and, when
+    // single requests are simulated, USE) dashboards.
+    let mut all: Vec<Dashboard> = run.model.dashboards.clone();
+    let mut builtin = builtin_dashboards(&entry);
+    if run.model.mode == crate::scenario::format::Mode::Aggregate {
+        builtin.truncate(1);
+    }
+    all.extend(builtin);
+    let dashboards: Rc<Vec<Dashboard>> = Rc::new(all);
     let selected = RwSignal::new(0_usize);
     let scrape_ms = run.model.scrape_interval.micros() / 1000;
 
@@ -49,7 +57,7 @@ pub fn DashboardsTab() -> impl IntoView {
             .panels
             .iter()
             .map(|p| {
-                let r = promql::parse(&p.expr).and_then(|e| evaluate(&run.telemetry.series, p, &e, range, step, &EvalOptions::default()));
+                let r = promql::parse(&expand(&p.expr, step, scrape_ms)).and_then(|e| evaluate(&run.telemetry.series, p, &e, range, step, &EvalOptions::default()));
                 (p.clone(), r)
             })
             .collect();
@@ -82,21 +90,34 @@ pub fn DashboardsTab() -> impl IntoView {
 fn Panel(spec: PanelSpec, result: Result<PanelData, QueryError>) -> impl IntoView {
     let lab = use_lab();
     let expr = spec.expr.clone();
+    // Explore has no variables: it gets the query as this range runs it.
     let explore = move |_| {
-        lab.promql.set(expr.clone());
+        let run = lab.run();
+        let scrape_ms = run.model.scrape_interval.micros() / 1000;
+        lab.promql.set(expand(&expr, step_for(lab.range.get_untracked(), 500, scrape_ms), scrape_ms));
         lab.tab.set(Tab::Explore);
     };
     let body = match result {
-        Ok(data) => view! {
+        Ok(data) => {
+            let traces = data.exemplar_traces.clone();
+            let exemplars = (!traces.is_empty()).then(|| format!("{} exemplars: click a dot to open its trace.", traces.len()));
+            view! {
+            {exemplars.map(|t| view! { <p class="panel-card__description">{t}</p> })}
             <PlotChart
                 plot=Rc::new(data.plot)
+                on_marker=Callback::new(move |i: usize| {
+                    if let Some(t) = traces.get(i) {
+                        lab.open_trace(crate::query::traceql::tempo_trace_id(*t));
+                    }
+                })
                 label=format!("{}: {}", spec.title, spec.description)
                 class="chart__canvas chart__canvas--panel"
                 on_zoom=Callback::new(move |r| lab.set_range(r))
                 on_drawn=Callback::new(move |_| lab.mark_drawn())
             />
+            }
+            .into_any()
         }
-        .into_any(),
         Err(error) => view! { <QueryErrorView query=spec.expr.clone() error/> }.into_any(),
     };
     view! {

@@ -2,3 +2,5 @@
 
 pub mod dashboards;
 pub mod explore;
+pub mod logs;
+pub mod traces;
