@@ -31,7 +31,7 @@ DIGEST_RUNS := intermittent-p99:7:10m bookstore:7:10m slo-rollout:7:2d
 
 .PHONY: help serve build test size size-report tools tools-build tools-test \
         apt-packages wasm-target trunk wasm-bindgen-cli node-deps \
-        test-native test-exports test-promql test-wasm test-e2e native-digests clean-dist
+        test-native test-exports test-promql test-wasm bench-wasm test-e2e native-digests clean-dist
 
 help:
 	@echo "make serve   serve the lab at http://127.0.0.1:8080 (release build)"
@@ -157,6 +157,15 @@ test-wasm: wasm-target wasm-bindgen-cli apt-packages
 	CHROMEDRIVER="$$(command -v chromedriver)" \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test --target wasm32-unknown-unknown --test web
+
+# The log-search budget in headless Chromium: a substring filter over one
+# million lines, median of 5 runs per needle printed (tests/web_bench.rs).
+# A measurement, not a test layer: `make test` does not run it.
+bench-wasm: wasm-target wasm-bindgen-cli apt-packages
+	CHROMEDRIVER="$$(command -v chromedriver)" \
+	WASM_BINDGEN_TEST_TIMEOUT=600 \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	cargo test --release --target wasm32-unknown-unknown --test web_bench -- --nocapture
 
 # Playwright against the release build on a local static server; screenshots
 # and timings in target/e2e/.

@@ -3,8 +3,8 @@
 
 use obslab::query::logql::{self, Options, Value};
 use obslab::scenario::model::format_rfc3339_ms;
-use obslab::sim::time::{SimDuration, SimTime};
-use obslab::store::{LogStore, Telemetry};
+use obslab::sim::time::SimDuration;
+use obslab::store::Telemetry;
 use obslab::telemetry::log::LogFormat;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -131,33 +131,8 @@ fn measure_parse_and_substring_scan() {
     }
 
     // One million lines: the real run's records repeated with shifted times.
-    let src = tel();
-    let mut store = LogStore::new();
-    let mut k = 0u16;
-    // Copy templates in id order (records keep their template ids).
-    let max_tpl = src.logs.records().iter().map(|r| r.template.0).max().unwrap_or(0);
-    while k <= max_tpl {
-        store.add_template(src.logs.template(obslab::telemetry::log::TemplateId(k)).clone());
-        k += 1;
-    }
-    let recs = src.logs.records();
-    let n_target = 1_000_000;
-    let mut shift = 0i64;
-    'outer: loop {
-        for r in recs {
-            let mut c = r.clone();
-            c.time = SimTime(r.time.0 + shift);
-            store.push(c);
-            if store.len() >= n_target {
-                break 'outer;
-            }
-        }
-        shift += 600_000_000;
-    }
-    store.finish();
-    let end_us = store.records().last().unwrap().time.0;
-    let big = Telemetry { start_unix_ms: src.start_unix_ms, resources: src.resources.clone(), logs: store, ..Default::default() };
-    let (s, e) = (big.start_unix_ms, big.start_unix_ms + end_us / 1000 + 1000);
+    let big = million_lines();
+    let (s, e) = logql::bench::full_range_ms(&big);
     eprintln!("lines: {}", big.logs.len());
     let opts = Options::default();
     for (label, qs) in [
@@ -191,3 +166,56 @@ fn measure_parse_and_substring_scan() {
     }
     eprintln!("baseline format+contains {:>8.1} ms (matched {n})", t.elapsed().as_secs_f64() * 1e3);
 }
+
+fn million_lines() -> Telemetry {
+    logql::bench::repeat_logs(tel(), 1_000_000)
+}
+
+/// The log-search budget (QUALITY.md: a substring filter over 1 M lines in
+/// ≤ 100 ms in wasm; wasm runs 1.5–2.5× native, so aim for ≤ 40 ms here):
+/// `sum(count_over_time({service=~".+"} |= "…" [all]))` over one million
+/// JSON lines, median of 5 runs per needle, each checked against rendering
+/// every line and `str::contains`. The browser twin is `make bench-wasm`.
+///
+/// `CARGO_TARGET_DIR=target/h-logs cargo test --release --test logql measure_substring_filter_1m -- --ignored --nocapture`
+#[test]
+#[ignore = "timing report; run with -- --ignored --nocapture"]
+fn measure_substring_filter_1m() {
+    let big = million_lines();
+    let needles = logql::bench::bench_needles(&big);
+    eprintln!("lines: {}", big.logs.len());
+    let (_, e) = logql::bench::full_range_ms(&big);
+    let opts = Options::default();
+    let mut got = Vec::new();
+    for (label, needle) in &needles {
+        let expr = logql::parse(&logql::bench::count_query(&big, needle)).unwrap();
+        let mut samples = Vec::new();
+        let mut count = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let r = logql::query_range_with(&big, &expr, e, e, 60_000, 100, &opts).unwrap();
+            samples.push(t.elapsed().as_secs_f64() * 1e3);
+            count = total(&r) as usize;
+        }
+        eprintln!("substring 1M {:>7.1} ms  {label:<18} {needle:?}  (matched {count})", median(samples));
+        got.push(count);
+    }
+    // Checked after timing: rendering a million lines first leaves the
+    // heap in a state that slows the scans after it.
+    let texts: Vec<&str> = needles.iter().map(|(_, n)| n.as_str()).collect();
+    let t = Instant::now();
+    assert_eq!(got, logql::bench::naive_counts(&big, &texts, LogFormat::Json));
+    eprintln!("naive render + contains, all needles in one pass: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    // A log query for a rare word scans back through every line.
+    let (s, _) = logql::bench::full_range_ms(&big);
+    let expr = logql::parse(r#"{service=~".+"} |= "zebra""#).unwrap();
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = logql::query_range_with(&big, &expr, s, e, 0, 100, &opts).unwrap();
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(r.stats.lines_scanned, big.logs.len() as u64);
+    }
+    eprintln!("substring 1M {:>7.1} ms  log query, limit 100  \"zebra\"", median(samples));
+}
+

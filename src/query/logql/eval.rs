@@ -338,6 +338,8 @@ struct Plan<'q> {
     gstate: Vec<GState>,
     labels: LineLabels,
     line: String,
+    /// Reused text buffer for the rare values the matcher formats slowly.
+    scratch: String,
     rendered: bool,
     needs_line_later: bool,
 }
@@ -447,7 +449,7 @@ impl<'q> Plan<'q> {
             k += 1;
         }
         let rest = &log.stages[k..];
-        Plan { log, fast, slow, rest, gstate: Vec::new(), labels: LineLabels::default(), line: String::new(), rendered: false, needs_line_later: false }
+        Plan { log, fast, slow, rest, gstate: Vec::new(), labels: LineLabels::default(), line: String::new(), scratch: String::new(), rendered: false, needs_line_later: false }
     }
 
     fn ensure_line(&mut self, src: &mut Source, g: u32, r: &LogRecord, stats: &mut Stats) {
@@ -472,7 +474,8 @@ impl<'q> Plan<'q> {
             self.gstate[g as usize] = if ok {
                 src.ensure_shape(g);
                 let shape = src.groups[g as usize].shape.as_ref().expect("shape built above");
-                GState::Accepted(self.fast.iter().map(|f| f.needles.iter().map(|n| GroupNeedle::new(n, shape)).collect()).collect())
+                let nfields = src.groups[g as usize].nfields;
+                GState::Accepted(self.fast.iter().map(|f| f.needles.iter().map(|n| GroupNeedle::new(n, shape, nfields)).collect()).collect())
             } else {
                 GState::Rejected
             };
@@ -480,14 +483,12 @@ impl<'q> Plan<'q> {
         let GState::Accepted(gn) = &self.gstate[g as usize] else { return false };
         stats.lines_scanned += 1;
         self.rendered = false;
-        let nfields = src.groups[g as usize].nfields;
         let ms = src.unix_ms(r);
         for (f, gns) in self.fast.iter().zip(gn.iter()) {
             let mut found = f.any_empty;
             if !found {
-                let shape = src.groups[g as usize].shape.as_ref().expect("accepted groups have shapes");
                 for (n, gnd) in f.needles.iter().zip(gns) {
-                    if gnd.matches(n, shape, r, nfields, &mut src.ts, ms) {
+                    if gnd.matches(n, r, ms, &mut self.scratch) {
                         found = true;
                         break;
                     }
@@ -633,6 +634,15 @@ impl<'q> Plan<'q> {
 
 // ------------------------------------------------------------ log queries
 
+/// The query read more lines than [`Limits::max_lines_scanned`]: an error
+/// instead of a tab that stops answering.
+fn lines_scanned_error(limits: &Limits) -> QueryError {
+    QueryError::limit(format!(
+        "the query scanned more than {} log lines (max_lines_scanned); narrow the time range or the stream selector",
+        limits.max_lines_scanned
+    ))
+}
+
 pub(crate) fn eval_log(tel: &Telemetry, log: &LogExpr, start_ms: i64, end_ms: i64, limit: usize, opts: &Options) -> Result<(Value, Stats), QueryError> {
     if limit > opts.limits.max_entries {
         return Err(QueryError::limit(format!("max entries limit per query exceeded, limit > max_entries_limit ({limit} > {})", opts.limits.max_entries)));
@@ -655,7 +665,7 @@ pub(crate) fn eval_log(tel: &Telemetry, log: &LogExpr, start_ms: i64, end_ms: i6
             break;
         }
         if stats.lines_scanned >= opts.limits.max_lines_scanned {
-            return Err(QueryError::limit(format!("the query scanned more than {} log lines; narrow the time range or the stream selector", opts.limits.max_lines_scanned)));
+            return Err(lines_scanned_error(&opts.limits));
         }
         let r = &recs[i];
         if !plan.process(&mut src, r, &mut stats) {
@@ -905,7 +915,7 @@ impl<'t, 'o> MetricEval<'t, 'o> {
         let unwrapped = range.unwrap.is_some();
         for i in win {
             if self.stats.lines_scanned >= self.opts.limits.max_lines_scanned {
-                return Err(QueryError::limit(format!("the query scanned more than {} log lines; narrow the time range or the stream selector", self.opts.limits.max_lines_scanned)));
+                return Err(lines_scanned_error(&self.opts.limits));
             }
             let r = &recs[i];
             if !plan.process(&mut src, r, &mut self.stats) {

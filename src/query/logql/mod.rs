@@ -14,6 +14,7 @@
 //! writes it (JSON by default, see [`Options::format`]).
 
 pub mod ast;
+pub mod bench;
 pub mod cli;
 pub mod eval;
 pub mod lexer;

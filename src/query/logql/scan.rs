@@ -2,14 +2,28 @@
 //! text with the record's values spliced in, so each (template, resource,
 //! severity, has-trace) group gets a [`Shape`]: constant pieces and the
 //! slots the record fills. Lines are rendered into a reused buffer only
-//! when needed; substring filters run a KMP automaton over the shape,
-//! with the constant pieces' transitions precomputed per group, so a
-//! record costs only its variable bytes — and nothing when the needle
-//! shares no byte with them.
+//! when needed; substring filters run a KMP automaton over the shape
+//! instead of the line:
+//!
+//! - constant pieces' transitions are precomputed per group, and steps
+//!   whose outcome is the same for every record are folded away (a
+//!   timestamp or id the needle cannot advance in, constant text entered
+//!   in a known state);
+//! - variable pieces drawn from a small alphabet (timestamps, hex ids,
+//!   numbers) are skipped when the needle shares no byte with it, or
+//!   cannot lie inside it and what follows resets the automaton;
+//! - a timestamp costs its milliseconds (the rest is kept per second),
+//!   hex ids are searched nibble-wise without printing them, floats print
+//!   without `fmt` when they are milliunit values, and a field's outcome
+//!   is reused for its second appearance on a JSON line.
+//!
+//! Every shortcut answers exactly what rendering the line and
+//! `str::contains` answer (property tests below and in `super::tests`).
 
 use crate::scenario::model::format_rfc3339_ms;
 use crate::telemetry::log::{LogFormat, LogRecord, LogTemplate, LogValue, Severity};
 use crate::telemetry::resource::Resource;
+use std::cell::Cell;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -225,20 +239,6 @@ fn json_value(v: &LogValue, out: &mut String) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn hex_u128(v: u128, buf: &mut [u8; 32]) -> &[u8] {
-    for (i, b) in buf.iter_mut().enumerate() {
-        *b = HEX[((v >> (4 * (31 - i))) & 0xf) as usize];
-    }
-    &buf[..]
-}
-
-fn hex_u64(v: u64, buf: &mut [u8; 32]) -> &[u8] {
-    for (i, b) in buf[..16].iter_mut().enumerate() {
-        *b = HEX[((v >> (4 * (15 - i))) & 0xf) as usize];
-    }
-    &buf[..16]
-}
-
 /// Formats an integer into `buf` without allocating.
 pub(crate) fn itoa(v: i64, buf: &mut [u8; 48]) -> &str {
     let mut i = buf.len();
@@ -300,24 +300,199 @@ const INT_BYTES: &[u8] = b"0123456789-";
 /// non-finite ones (`inf`, `NaN`, `null`) are fed as text.
 const FLOAT_BYTES: &[u8] = b"0123456789-.";
 
+/// How a needle meets a variable piece whose bytes all come from one
+/// alphabet (a timestamp, a hex id, a number).
+#[derive(Clone, Copy, Debug)]
+struct Class {
+    /// Some needle byte is in the alphabet.
+    shares: bool,
+    /// The needle's first byte is in the alphabet.
+    first: bool,
+    /// Every needle byte is in the alphabet: the needle can lie inside.
+    holds: bool,
+}
+
+impl Class {
+    fn new(needle: &[u8], alphabet: &[u8]) -> Class {
+        Class { shares: needle.iter().any(|b| alphabet.contains(b)), first: alphabet.contains(&needle[0]), holds: needle.iter().all(|b| alphabet.contains(b)) }
+    }
+
+    /// Whether a piece of this alphabet entered at state `s` can be
+    /// skipped when the state after it does not matter (the next constant
+    /// text sends every state to the same one): it can neither finish a
+    /// match begun before it nor hold one.
+    #[inline]
+    fn skippable(self, s: u16) -> bool {
+        self.inert(s) || (s == 0 && !self.holds)
+    }
+
+    /// Whether a non-empty piece of this alphabet entered at state `s`
+    /// surely leaves the automaton at 0 without a match: every byte the
+    /// needle lacks sends any state to 0, and from 0 only the needle's
+    /// first byte moves on.
+    #[inline]
+    fn inert(self, s: u16) -> bool {
+        !self.shares || (s == 0 && !self.first)
+    }
+}
+
 /// A KMP automaton for one needle: `next[state * 256 + byte]`, where
-/// reaching `len` means found.
+/// reaching `len` means found; plus what the variable pieces' alphabets
+/// allow it to skip.
 pub(crate) struct Needle {
-    pub text: String,
     len: u16,
     next: Vec<u16>,
-    /// Whether a variable piece of each kind can move the automaton off
-    /// state 0 (shares a byte with the needle).
-    ts_hits: bool,
-    hex_hits: bool,
-    int_hits: bool,
-    float_hits: bool,
-    /// From state 0 a piece whose bytes never equal the needle's first
-    /// byte stays at state 0: these say whether it can leave state 0.
-    ts_first: bool,
-    hex_first: bool,
-    num_first: bool,
     first: u8,
+    ts: Class,
+    hex: Class,
+    int: Class,
+    float: Class,
+    /// The needle as nibbles when it is all lowercase hex (then it can lie
+    /// inside a trace or span id).
+    nibbles: Option<Box<[u8]>>,
+    /// `hex_prefix[k - 1]`: the needle's first `k` bytes as a number, for
+    /// every `k < len` whose prefix is all hex (and `k ≤ 31`): the states a
+    /// hex id can leave the automaton in.
+    hex_prefix: Box<[u128]>,
+    /// The last timestamp second seen: `(second, entry state, state after
+    /// its first 20 bytes "YYYY-MM-DDTHH:MM:SS.")`. Lines come in time
+    /// order, so only the milliseconds and `Z` are fed per line.
+    ts_memo: Cell<(i64, u16, u16)>,
+}
+
+/// Nibble value of a lowercase hex digit.
+fn nibble(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+const NIB_LO: u128 = u128::MAX / 0xf * 0x7;
+const NIB_HI: u128 = u128::MAX / 0xf * 0x8;
+const NIB_ONES: u128 = u128::MAX / 0xf;
+
+/// Bit 3 of each nibble of the result is set where `v`'s nibble equals
+/// `d` (no carries cross nibbles, so the test is exact).
+#[inline]
+fn nib_eq(v: u128, d: u8) -> u128 {
+    let x = v ^ (NIB_ONES * d as u128);
+    !(((x & NIB_LO) + NIB_LO) | x) & NIB_HI
+}
+
+/// Whether the `width`-nibble hex text of `v` contains the nibble string
+/// `pat` (`pat.len() <= width`).
+#[inline]
+fn hex_contains(v: u128, width: u32, pat: &[u8]) -> bool {
+    let valid = if width >= 32 { u128::MAX } else { (1u128 << (4 * width)) - 1 };
+    // Nibble `i` (0 = first printed) sits at bits `4 * (width - 1 - i)`;
+    // the needle's byte `j` must sit `j` nibbles further right, so its
+    // mask moves left by `4 j` onto the match's first nibble.
+    let mut acc = nib_eq(v, pat[0]) & valid;
+    for (j, &d) in pat.iter().enumerate().skip(1) {
+        if acc == 0 {
+            return false;
+        }
+        acc &= nib_eq(v, d) << (4 * j);
+    }
+    acc != 0
+}
+
+/// `(x * 1000).round()` as an integer, exactly as `f64::round` rounds
+/// (half away from zero), when it is below 1e15 in magnitude; without a
+/// libm call.
+#[inline]
+fn round_milli(x: f64) -> Option<i64> {
+    let y = x * 1000.0;
+    if !(y.abs() < 1e15) {
+        return None;
+    }
+    let k = y as i64;
+    // Exact: `y` and `k` differ by less than 1 and `|y| < 2^52`.
+    let f = y - k as f64;
+    Some(if f >= 0.5 {
+        k + 1
+    } else if f <= -0.5 {
+        k - 1
+    } else {
+        k
+    })
+}
+
+/// The text `Display` gives the double nearest `r / 1000` (`|r| < 1e15`,
+/// `neg` its sign, for `-0`): such a decimal has at most 15 significant
+/// digits, so it is the shortest text that reads back as that double,
+/// which is what `Display` prints (never with an exponent).
+fn milli_text(r: i64, neg: bool, buf: &mut [u8; 24]) -> &[u8] {
+    let u = r.unsigned_abs();
+    let (mut int, mut frac) = (u / 1000, u % 1000);
+    let mut i = buf.len();
+    if frac != 0 {
+        let mut digits = 3;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        for _ in 0..digits {
+            i -= 1;
+            buf[i] = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        i -= 1;
+        buf[i] = b'.';
+    }
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+/// A float field's text: as the message body shows it (`LogValue`'s
+/// `Display`, rounded to milliunits) or as a JSON value (`null` when not
+/// finite). Fast for milliunit values (the simulator's durations); other
+/// values go through `fmt` into `scratch`.
+fn float_text<'a>(x: f64, json: bool, buf: &'a mut [u8; 24], scratch: &'a mut String) -> &'a [u8] {
+    if json {
+        if x == 0.0 {
+            return if x.is_sign_negative() { b"-0" } else { b"0" };
+        }
+        if let Some(r) = round_milli(x) {
+            if r as f64 / 1000.0 == x {
+                return milli_text(r, r < 0, buf);
+            }
+        }
+        scratch.clear();
+        if x.is_finite() {
+            let _ = write!(scratch, "{x}");
+        } else {
+            scratch.push_str("null");
+        }
+        scratch.as_bytes()
+    } else {
+        if let Some(r) = round_milli(x) {
+            // `round` keeps the sign of zero: -0.0001 shows as `-0`.
+            return milli_text(r, r < 0 || (r == 0 && x.is_sign_negative()), buf);
+        }
+        scratch.clear();
+        let _ = write!(scratch, "{}", LogValue::Float(x));
+        scratch.as_bytes()
+    }
+}
+
+/// Whether a JSON string body needs escaping at this byte.
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
 }
 
 impl Needle {
@@ -338,19 +513,25 @@ impl Needle {
             next[j * 256 + p[j] as usize] = (j + 1) as u16;
             x = next[x * 256 + p[j] as usize] as usize;
         }
-        let hits = |set: &[u8]| set.iter().any(|b| p.contains(b));
+        let nibbles: Option<Box<[u8]>> = if m <= 32 { p.iter().map(|&b| nibble(b)).collect() } else { None };
+        let mut hex_prefix = Vec::new();
+        let mut acc = 0u128;
+        for &b in p.iter().take((m - 1).min(31)) {
+            let Some(d) = nibble(b) else { break };
+            acc = acc << 4 | d as u128;
+            hex_prefix.push(acc);
+        }
         Some(Needle {
-            text: text.to_string(),
             len: m as u16,
             next,
-            ts_hits: hits(TS_BYTES),
-            hex_hits: hits(HEX_BYTES),
-            int_hits: hits(INT_BYTES),
-            float_hits: hits(FLOAT_BYTES),
-            ts_first: TS_BYTES.contains(&p[0]),
-            hex_first: HEX_BYTES.contains(&p[0]),
-            num_first: FLOAT_BYTES.contains(&p[0]),
             first: p[0],
+            ts: Class::new(p, TS_BYTES),
+            hex: Class::new(p, HEX_BYTES),
+            int: Class::new(p, INT_BYTES),
+            float: Class::new(p, FLOAT_BYTES),
+            nibbles,
+            hex_prefix: hex_prefix.into_boxed_slice(),
+            ts_memo: Cell::new((i64::MIN, 0, 0)),
         })
     }
 
@@ -374,14 +555,160 @@ impl Needle {
         s
     }
 
-    /// Feeds a string as it appears JSON-escaped (or raw).
-    fn feed_str(&self, s: u16, v: &str, escape: bool) -> u16 {
-        if !escape || !v.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    /// Feeds a string as it appears JSON-escaped (or raw), in one pass.
+    fn feed_str(&self, mut s: u16, v: &str, escape: bool) -> u16 {
+        if !escape {
             return self.feed(s, v.as_bytes());
         }
-        let mut tmp = String::with_capacity(v.len() + 8);
-        escape_into(&mut tmp, v);
-        self.feed(s, tmp.as_bytes())
+        let bytes = v.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if s == 0 {
+                match bytes[i..].iter().position(|&b| b == self.first || needs_escape(b)) {
+                    Some(k) => i += k,
+                    None => return 0,
+                }
+            }
+            let b = bytes[i];
+            s = if needs_escape(b) {
+                let mut tmp = String::with_capacity(8);
+                push_json(&mut tmp, &v[i..i + 1]);
+                self.feed(s, &tmp.as_bytes()[1..tmp.len() - 1])
+            } else {
+                self.next[s as usize * 256 + b as usize]
+            };
+            if s == self.len {
+                return s;
+            }
+            i += 1;
+        }
+        s
+    }
+
+    /// Feeds the record's RFC 3339 timestamp.
+    #[inline]
+    fn feed_ts(&self, s: u16, unix_ms: i64) -> u16 {
+        if self.ts.inert(s) {
+            return 0;
+        }
+        let sec = unix_ms.div_euclid(1000);
+        let (memo_sec, memo_in, memo_out) = self.ts_memo.get();
+        let mid = if memo_sec == sec && memo_in == s {
+            memo_out
+        } else {
+            let text = format_rfc3339_ms(sec * 1000);
+            // Everything but the trailing `mmmZ`.
+            let out = self.feed(s, &text.as_bytes()[..text.len() - 4]);
+            self.ts_memo.set((sec, s, out));
+            out
+        };
+        if mid == self.len {
+            return mid;
+        }
+        let ms = unix_ms.rem_euclid(1000) as u32;
+        self.feed(mid, &[b'0' + (ms / 100) as u8, b'0' + (ms / 10 % 10) as u8, b'0' + (ms % 10) as u8, b'Z'])
+    }
+
+    /// Feeds a `width`-digit lowercase hex id (32: trace, 16: span);
+    /// with `exit_free` the state after it is not needed (any non-match
+    /// may be returned).
+    #[inline]
+    fn feed_hex(&self, s: u16, v: u128, width: u32, exit_free: bool) -> u16 {
+        if self.hex.inert(s) {
+            return 0;
+        }
+        let render = |buf: &mut [u8; 32]| -> usize {
+            for (i, b) in buf[..width as usize].iter_mut().enumerate() {
+                *b = HEX[((v >> (4 * (width as usize - 1 - i))) & 0xf) as usize];
+            }
+            width as usize
+        };
+        let m = self.len as usize;
+        let mut buf = [0u8; 32];
+        if m > width as usize {
+            let n = render(&mut buf);
+            return self.feed(s, &buf[..n]);
+        }
+        // A match begun before the id ends within its first `m - 1` digits.
+        if s != 0 {
+            render(&mut buf);
+            if self.feed(s, &buf[..m - 1]) == self.len {
+                return self.len;
+            }
+        }
+        if let Some(pat) = &self.nibbles {
+            if hex_contains(v, width, pat) {
+                return self.len;
+            }
+        }
+        if exit_free {
+            return 0;
+        }
+        // The id is at least `m - 1` long, so the state after it is the
+        // longest needle prefix its digits end with (all hex, `< m`).
+        let last = (v & 0xf) as u8;
+        for k in (1..=self.hex_prefix.len()).rev() {
+            if (self.hex_prefix[k - 1] & 0xf) as u8 == last && v & ((1u128 << (4 * k)) - 1) == self.hex_prefix[k - 1] {
+                return k as u16;
+            }
+        }
+        0
+    }
+
+    /// Feeds a field's value as the line shows it: in the message body
+    /// (`json` false, JSON-escaped when `escape`) or as a JSON value
+    /// (strings quoted by the caller). From state 0 the outcome only
+    /// depends on the text, so it is kept in `memo` for the value's other
+    /// appearance on the same line (a JSON line shows each field twice).
+    /// With `exit_free` the state after the value is not needed.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn feed_value(&self, s: u16, v: &LogValue, json: bool, escape: bool, exit_free: bool, memo: Option<(&mut LineMemo, usize)>, scratch: &mut String) -> u16 {
+        let key = match v {
+            LogValue::Int(i) => {
+                if self.int.inert(s) || (exit_free && self.int.skippable(s)) {
+                    return 0;
+                }
+                *i as u64
+            }
+            LogValue::Float(x) => {
+                // Shown finite: digits, `-` and `.` only.
+                let finite = if json { x.is_finite() } else { (x * 1000.0).is_finite() };
+                if finite && (self.float.inert(s) || (exit_free && self.float.skippable(s))) {
+                    return 0;
+                }
+                // JSON shows `x`, the message `x` rounded: the same text
+                // when `x` is a milliunit value; otherwise kept apart.
+                let apart = json && !round_milli(*x).is_some_and(|r| r as f64 / 1000.0 == *x);
+                x.to_bits() ^ apart as u64
+            }
+            LogValue::Str(x) => x.as_ptr() as usize as u64 ^ escape as u64,
+        };
+        if s == 0 {
+            if let Some((m, i)) = &memo {
+                if m.outs[*i] != NONE && m.keys[*i] == key {
+                    return m.outs[*i];
+                }
+            }
+        }
+        let out = match v {
+            LogValue::Int(i) => {
+                let mut buf = [0u8; 48];
+                self.feed(s, itoa(*i, &mut buf).as_bytes())
+            }
+            LogValue::Float(x) => {
+                let mut buf = [0u8; 24];
+                self.feed(s, float_text(*x, json, &mut buf, scratch))
+            }
+            LogValue::Str(x) => self.feed_str(s, x, escape),
+        };
+        if s == 0 {
+            if let Some((m, i)) = memo {
+                m.keys[i] = key;
+                m.outs[i] = out;
+            }
+        }
+        out
     }
 
     /// Transition of a constant text for every entry state.
@@ -390,146 +717,196 @@ impl Needle {
     }
 }
 
+/// Per template field, its value's outcome from state 0 on the current
+/// line, for the value's second appearance (`outs[i] == NONE`: not yet).
+struct LineMemo {
+    keys: [u64; MEMO_FIELDS],
+    outs: [u16; MEMO_FIELDS],
+}
+
+const NONE: u16 = u16::MAX;
+
+impl LineMemo {
+    fn new() -> LineMemo {
+        LineMemo { keys: [0; MEMO_FIELDS], outs: [NONE; MEMO_FIELDS] }
+    }
+}
+
+/// Fields per template whose outcomes are kept per line.
+const MEMO_FIELDS: usize = 8;
+
+/// What one step of a needle's walk over a group's line reads.
+#[derive(Debug)]
+enum OpKind {
+    /// Constant text: the state it leads to from each state.
+    Const(Box<[u16]>),
+    Ts,
+    TraceId,
+    SpanId,
+    MsgField { idx: usize, name: Arc<str>, escape: bool },
+    /// A JSON field (`,"name":value`), absent when the record lacks it.
+    JsonField { idx: usize, prefix: Box<[u16]> },
+}
+
+/// A step of the walk. Steps whose outcome is the same for every record
+/// (constant text entered in a known state, a timestamp or id the needle
+/// cannot advance in) are folded away when the group is prepared.
+#[derive(Debug)]
+struct Op {
+    /// The state every record is in before this step, when they all agree
+    /// ([`KEEP`] otherwise).
+    enter: u16,
+    /// The state after this step does not matter: the constant text after
+    /// it sends every state to the same one (or the line ends).
+    exit_free: bool,
+    kind: OpKind,
+}
+
+const KEEP: u16 = u16::MAX;
+
 /// A needle prepared for one group's shape.
 pub(crate) struct GroupNeedle {
-    /// Some constant piece holds the needle: every line of the group matches.
+    /// Every line of the group matches (some constant text holds the needle).
     always: bool,
-    /// Per piece: the transition table of its constant text (a `Const`'s
-    /// text or a `JsonField`'s key prefix).
-    tables: Vec<Option<Box<[u16]>>>,
+    ops: Box<[Op]>,
     /// The answer for records whose fields are all numbers when no number,
     /// timestamp or id can advance the automaton; `None` otherwise.
     numeric_answer: Option<bool>,
+    fields_in_template: usize,
 }
 
 impl GroupNeedle {
-    pub fn new(n: &Needle, shape: &Shape) -> GroupNeedle {
-        let mut always = false;
+    pub fn new(n: &Needle, shape: &Shape, fields_in_template: usize) -> GroupNeedle {
         let tables: Vec<Option<Box<[u16]>>> = shape
             .pieces
             .iter()
             .map(|p| match p {
-                Piece::Const(s) => {
-                    if s.contains(n.text.as_str()) {
-                        always = true;
-                    }
-                    Some(n.table(s))
-                }
-                Piece::JsonField { prefix, .. } => Some(n.table(prefix)),
+                Piece::Const(text) => Some(n.table(text)),
                 _ => None,
             })
             .collect();
-        let mut g = GroupNeedle { always, tables, numeric_answer: None };
-        if !always && !n.ts_hits && !n.hex_hits && !n.int_hits && !n.float_hits {
+        // A constant that sends every state to one (non-final) state.
+        let resets = |t: &[u16]| t.iter().all(|&x| x == t[0]) && t[0] != n.len;
+        let exit_free_after = |i: usize| match tables.get(i + 1) {
+            None => true,
+            Some(Some(t)) => resets(t),
+            Some(None) => false,
+        };
+        let mut always = false;
+        let mut ops: Vec<Op> = Vec::new();
+        // The state every record is in at this point, if they all agree.
+        let mut known: Option<u16> = Some(0);
+        for (i, p) in shape.pieces.iter().enumerate() {
+            let exit_free = exit_free_after(i);
+            let kind = match p {
+                Piece::Const(_) => {
+                    let t = tables[i].as_ref().expect("constant pieces have tables");
+                    match known {
+                        Some(c) => known = Some(t[c as usize]),
+                        None if resets(t) => known = Some(t[0]),
+                        None if t.iter().all(|&x| x == n.len) => known = Some(n.len),
+                        None => ops.push(Op { enter: KEEP, exit_free: false, kind: OpKind::Const(t.clone()) }),
+                    }
+                    if known == Some(n.len) {
+                        always = true;
+                        break;
+                    }
+                    continue;
+                }
+                Piece::Ts | Piece::TraceId | Piece::SpanId => {
+                    let class = if matches!(p, Piece::Ts) { n.ts } else { n.hex };
+                    if let Some(c) = known {
+                        if class.inert(c) || (exit_free && class.skippable(c)) {
+                            // Leaves state 0 or a state nothing reads.
+                            known = Some(0);
+                            continue;
+                        }
+                    }
+                    match p {
+                        Piece::Ts => OpKind::Ts,
+                        Piece::TraceId => OpKind::TraceId,
+                        _ => OpKind::SpanId,
+                    }
+                }
+                Piece::MsgField { idx, name, escape } => OpKind::MsgField { idx: *idx, name: name.clone(), escape: *escape },
+                Piece::JsonField { idx, prefix } => OpKind::JsonField { idx: *idx, prefix: n.table(prefix) },
+            };
+            ops.push(Op { enter: known.take().unwrap_or(KEEP), exit_free, kind });
+        }
+        let mut numeric_answer = None;
+        if !always && !n.ts.shares && !n.hex.shares && !n.int.shares && !n.float.shares {
             // Every variable piece resets the automaton, so the answer only
             // depends on the constant pieces around them.
             let mut s = 0u16;
             let mut hit = false;
-            for (i, p) in shape.pieces.iter().enumerate() {
+            for p in &shape.pieces {
                 match p {
-                    Piece::Const(_) | Piece::JsonField { .. } => {
-                        let t = g.tables[i].as_ref().map(|t| t[s as usize]).unwrap_or(0);
-                        if t == n.len {
+                    Piece::Const(text) => s = n.feed(s, text.as_bytes()),
+                    Piece::JsonField { prefix, .. } => {
+                        if n.feed(s, prefix.as_bytes()) == n.len {
                             hit = true;
-                            break;
                         }
-                        s = if matches!(p, Piece::JsonField { .. }) { 0 } else { t };
+                        s = 0;
                     }
                     _ => s = 0,
                 }
+                if s == n.len {
+                    hit = true;
+                }
+                if hit {
+                    break;
+                }
             }
-            g.numeric_answer = Some(hit);
+            numeric_answer = Some(hit);
         }
-        g
+        GroupNeedle { always, ops: ops.into_boxed_slice(), numeric_answer, fields_in_template }
     }
 
     /// Whether the record's line contains the needle.
-    pub fn matches(&self, n: &Needle, shape: &Shape, r: &LogRecord, fields_in_template: usize, ts: &mut TsCache, unix_ms: i64) -> bool {
+    pub fn matches(&self, n: &Needle, r: &LogRecord, unix_ms: i64, scratch: &mut String) -> bool {
         if self.always {
             return true;
         }
         if let Some(a) = self.numeric_answer {
-            if r.fields.len() >= fields_in_template && r.fields.iter().all(|f| matches!(f, LogValue::Int(_)) || matches!(f, LogValue::Float(x) if x.is_finite())) {
+            // Floats too large to round to milliunits show as `inf`.
+            if r.fields.len() >= self.fields_in_template && r.fields.iter().all(|f| matches!(f, LogValue::Int(_)) || matches!(f, LogValue::Float(x) if (x * 1000.0).is_finite())) {
                 return a;
             }
         }
+        let mut memo = LineMemo::new();
         let mut s = 0u16;
-        let mut buf = [0u8; 48];
-        let mut fbuf = String::new();
-        for (i, p) in shape.pieces.iter().enumerate() {
-            s = match p {
-                Piece::Const(_) => self.tables[i].as_ref().map(|t| t[s as usize]).unwrap_or(0),
-                Piece::Ts => {
-                    if !n.ts_hits || (s == 0 && !n.ts_first) {
-                        0
-                    } else {
-                        n.feed(s, ts.get(unix_ms).as_bytes())
-                    }
-                }
-                Piece::TraceId | Piece::SpanId => {
-                    if !n.hex_hits || (s == 0 && !n.hex_first) {
-                        0
-                    } else {
-                        let mut hex = [0u8; 32];
-                        let h = if matches!(p, Piece::TraceId) { hex_u128(r.trace_id.0, &mut hex) } else { hex_u64(r.span_id.0, &mut hex) };
-                        n.feed(s, h)
-                    }
-                }
-                Piece::MsgField { idx, name, escape } => match r.fields.get(*idx) {
-                    Some(LogValue::Int(v)) => {
-                        if !n.int_hits || (s == 0 && !n.num_first) {
-                            0
-                        } else {
-                            n.feed(s, itoa(*v, &mut buf).as_bytes())
-                        }
-                    }
-                    Some(v @ LogValue::Float(x)) => {
-                        if x.is_finite() && (!n.float_hits || (s == 0 && !n.num_first)) {
-                            0
-                        } else {
-                            fbuf.clear();
-                            let _ = write!(fbuf, "{v}");
-                            n.feed(s, fbuf.as_bytes())
-                        }
-                    }
-                    Some(LogValue::Str(v)) => n.feed_str(s, v, *escape),
+        for op in self.ops.iter() {
+            if op.enter != KEEP {
+                s = op.enter;
+            }
+            s = match &op.kind {
+                OpKind::Const(t) => t[s as usize],
+                OpKind::Ts => n.feed_ts(s, unix_ms),
+                OpKind::TraceId => n.feed_hex(s, r.trace_id.0, 32, op.exit_free),
+                OpKind::SpanId => n.feed_hex(s, r.span_id.0 as u128, 16, op.exit_free),
+                OpKind::MsgField { idx, name, escape } => match r.fields.get(*idx) {
+                    Some(v) => n.feed_value(s, v, false, *escape, op.exit_free, (*idx < MEMO_FIELDS).then_some((&mut memo, *idx)), scratch),
                     None => n.feed_str(s, &format!("{{{name}}}"), *escape),
                 },
-                Piece::JsonField { idx, .. } => match r.fields.get(*idx) {
+                OpKind::JsonField { idx, prefix } => match r.fields.get(*idx) {
                     None => s,
                     Some(v) => {
-                        let t = self.tables[i].as_ref().map(|t| t[s as usize]).unwrap_or(0);
+                        let t = prefix[s as usize];
                         if t == n.len {
                             return true;
                         }
-                        match v {
-                            LogValue::Int(x) => {
-                                if !n.int_hits || (t == 0 && !n.num_first) {
-                                    0
-                                } else {
-                                    n.feed(t, itoa(*x, &mut buf).as_bytes())
-                                }
+                        if let LogValue::Str(_) = v {
+                            let t = n.next[t as usize * 256 + b'"' as usize];
+                            if t == n.len {
+                                return true;
                             }
-                            LogValue::Float(x) => {
-                                if x.is_finite() && (!n.float_hits || (t == 0 && !n.num_first)) {
-                                    0
-                                } else {
-                                    fbuf.clear();
-                                    json_value(v, &mut fbuf);
-                                    n.feed(t, fbuf.as_bytes())
-                                }
+                            let t = n.feed_value(t, v, true, true, false, (*idx < MEMO_FIELDS).then_some((&mut memo, *idx)), scratch);
+                            if t == n.len {
+                                return true;
                             }
-                            LogValue::Str(x) => {
-                                let t = n.feed(t, b"\"");
-                                if t == n.len {
-                                    return true;
-                                }
-                                let t = n.feed_str(t, x, true);
-                                if t == n.len {
-                                    return true;
-                                }
-                                n.feed(t, b"\"")
-                            }
+                            n.next[t as usize * 256 + b'"' as usize]
+                        } else {
+                            n.feed_value(t, v, true, false, op.exit_free, (*idx < MEMO_FIELDS).then_some((&mut memo, *idx)), scratch)
                         }
                     }
                 },
@@ -604,9 +981,142 @@ mod tests {
                 shape.render(r, &mut ts, ms, &mut line);
                 for n in needles {
                     let nd = Needle::new(n).unwrap();
-                    let g = GroupNeedle::new(&nd, &shape);
-                    assert_eq!(g.matches(&nd, &shape, r, tpl.fields.len(), &mut ts, ms), line.contains(n), "{n:?} in {line}");
+                    let g = GroupNeedle::new(&nd, &shape, tpl.fields.len());
+                    assert_eq!(g.matches(&nd, r, ms, &mut String::new()), line.contains(n), "{n:?} in {line}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn hex_ids_and_timestamps_agree_with_their_text() {
+        let v: u128 = 0x0123456789abcdef_fedcba9876543210;
+        for (a, b) in [(0usize, 3usize), (5, 13), (14, 20), (29, 32), (0, 32), (16, 17)] {
+            let hex = format!("{v:032x}");
+            let pat: Vec<u8> = hex.as_bytes()[a..b].iter().map(|&c| nibble(c).unwrap()).collect();
+            assert!(hex_contains(v, 32, &pat), "{}", &hex[a..b]);
+        }
+        assert!(!hex_contains(v, 32, &[0xa, 0xa]));
+        // A span id is 16 digits: the zero nibbles above it are not text.
+        assert!(!hex_contains(0xabc, 16, &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+        assert!(hex_contains(0xabc, 16, &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa]));
+    }
+
+    #[test]
+    fn milliunit_floats_print_like_display() {
+        for x in [0.0, -0.0, 0.001, -0.001, 1.5, 10.255, 9.8, 100.0, 123456789.012, -7.25, 1e-4, -1e-4, 0.0005, -0.0005, 2.5e11, 1e15, 1e300, f64::MAX, f64::MIN_POSITIVE, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.1 + 0.2] {
+            let (mut b, mut sc) = ([0u8; 24], String::new());
+            let json = if x.is_finite() { format!("{x}") } else { "null".into() };
+            assert_eq!(std::str::from_utf8(float_text(x, true, &mut b, &mut sc)).unwrap(), json, "{x:?} as JSON");
+            assert_eq!(std::str::from_utf8(float_text(x, false, &mut b, &mut sc)).unwrap(), LogValue::Float(x).to_string(), "{x:?} in a message");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// Bytes that make needles interesting here: the alphabets of
+    /// timestamps, ids and numbers, JSON punctuation, escapes, letters.
+    const NEEDLE_ALPHABET: &[char] = &['0', '1', '2', '5', '9', 'a', 'f', 'e', '-', ':', '.', 'T', 'Z', '"', '\\', ',', '{', '}', ' ', 'n', 'i', 'N', 'x', '=', '_', 'é'];
+
+    fn value() -> impl Strategy<Value = LogValue> {
+        prop_oneof![
+            any::<i64>().prop_map(LogValue::Int),
+            (-100_000i64..100_000).prop_map(LogValue::Int),
+            (-10_000_000i64..10_000_000).prop_map(|n| LogValue::Float(n as f64 / 1000.0)),
+            any::<f64>().prop_map(LogValue::Float),
+            prop::sample::select(vec![0.0, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300, -2.5e-7, 0.1 + 0.2]).prop_map(LogValue::Float),
+            prop::collection::vec(prop::sample::select(NEEDLE_ALPHABET.iter().copied().chain(['\n', '\u{1}', '/', 'G', 'E', 'T']).collect::<Vec<_>>()), 0..12).prop_map(|c| LogValue::Str(c.into_iter().collect::<String>().into())),
+        ]
+    }
+
+    fn record() -> impl Strategy<Value = (LogRecord, usize, bool)> {
+        (
+            0i64..5_000_000,
+            prop::sample::select(vec![Severity::Info, Severity::Warn, Severity::Error]),
+            prop_oneof![Just(0u128), any::<u128>(), (0u128..0x1000)],
+            any::<u64>(),
+            prop::collection::vec(value(), 0..5),
+            0usize..3,
+            any::<bool>(),
+        )
+            .prop_map(|(t, sev, tid, sid, fields, tpl, plain)| {
+                let r = LogRecord { time: SimTime(t * 997), severity: sev, resource: ResourceId(0), trace_id: TraceId(tid), span_id: SpanId(sid), template: TemplateId(tpl as u16), fields: fields.into() };
+                (r, tpl, plain)
+            })
+    }
+
+    fn store3() -> LogStore {
+        let mut st = LogStore::new();
+        st.add_template(LogTemplate { logger: "http.access".into(), body: "{method} {path} {status} {duration_ms}ms".into(), fields: vec!["method".into(), "path".into(), "status".into(), "duration_ms".into()] });
+        st.add_template(LogTemplate { logger: "pool".into(), body: "waited {ms}ms {nope} for {pool}: \"{x\\".into(), fields: vec!["pool".into(), "ms".into(), "q\"uote".into()] });
+        st.add_template(LogTemplate { logger: "gc".into(), body: "{a}{b}-{c}".into(), fields: vec!["a".into(), "b".into(), "c".into(), "d".into()] });
+        st
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// The automaton over shapes answers exactly what rendering the
+        /// line and `str::contains` answer, for needles cut from the line
+        /// (so they straddle constant text and fields), cut and mutated,
+        /// and made of digits, hex, `-`, `:` and punctuation.
+        #[test]
+        fn fast_substring_agrees_with_rendering(
+            recs in prop::collection::vec(record(), 1..6),
+            cuts in prop::collection::vec((0usize..400, 1usize..40, 0usize..40, prop::sample::select(NEEDLE_ALPHABET.to_vec())), 4),
+            free in prop::collection::vec(prop::collection::vec(prop::sample::select(NEEDLE_ALPHABET.to_vec()), 1..7), 4),
+        ) {
+            let st = store3();
+            let mut ts = TsCache::default();
+            let mut lines = Vec::new();
+            for (r, tpl, plain) in &recs {
+                let fmt = if *plain { LogFormat::Plain } else { LogFormat::Json };
+                let t = st.template(TemplateId(*tpl as u16));
+                let shape = Shape::build(t, &res(), r.severity, r.trace_id.is_valid(), fmt);
+                let ms = 1_772_441_999_000 + r.time.0 / 1000;
+                let mut line = String::new();
+                shape.render(r, &mut ts, ms, &mut line);
+                prop_assert_eq!(&line, &reference_line(&st, r, &res(), ms, fmt));
+                lines.push((shape, t.fields.len(), ms, line));
+            }
+            let mut needles: Vec<String> = free.iter().map(|c| c.iter().collect()).collect();
+            for (i, (at, len, edit, ch)) in cuts.iter().enumerate() {
+                let line: Vec<char> = lines[i % lines.len()].3.chars().collect();
+                let a = at % line.len();
+                let mut cut: Vec<char> = line[a..(a + len).min(line.len())].to_vec();
+                needles.push(cut.iter().collect());
+                let e = edit % cut.len();
+                cut[e] = *ch;
+                needles.push(cut.into_iter().collect());
+            }
+            for needle in &needles {
+                let nd = Needle::new(needle).unwrap();
+                for ((r, _, _), (shape, nfields, ms, line)) in recs.iter().zip(&lines) {
+                    let g = GroupNeedle::new(&nd, shape, *nfields);
+                    prop_assert_eq!(g.matches(&nd, r, *ms, &mut String::new()), line.contains(needle.as_str()), "{:?} in {}", needle, line);
+                }
+            }
+        }
+
+        #[test]
+        fn float_text_is_display(x in prop_oneof![any::<f64>(), (-1_000_000_000i64..1_000_000_000).prop_map(|n| n as f64 / 1000.0), (-1e6f64..1e6)]) {
+            let (mut b, mut sc) = ([0u8; 24], String::new());
+            let json = if x.is_finite() { format!("{x}") } else { "null".into() };
+            prop_assert_eq!(std::str::from_utf8(float_text(x, true, &mut b, &mut sc)).unwrap(), json);
+            prop_assert_eq!(std::str::from_utf8(float_text(x, false, &mut b, &mut sc)).unwrap(), LogValue::Float(x).to_string());
+        }
+
+        #[test]
+        fn hex_contains_is_str_contains(v in any::<u128>(), span in any::<bool>(), a in 0usize..32, len in 1usize..8) {
+            let (v, width) = if span { (v as u64 as u128, 16) } else { (v, 32) };
+            let hex = if span { format!("{v:016x}") } else { format!("{v:032x}") };
+            // A needle cut from this id, and the same from another.
+            let a = a % width;
+            let cut = &hex[a..(a + len).min(width)];
+            let other = format!("{:032x}", v.rotate_left(7));
+            for needle in [cut, &other[a..a + len.min(32 - a)]] {
+                let pat: Vec<u8> = needle.bytes().map(|c| nibble(c).unwrap()).collect();
+                prop_assert_eq!(hex_contains(v, width as u32, &pat), hex.contains(needle), "{} in {}", needle, hex);
             }
         }
     }

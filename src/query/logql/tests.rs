@@ -7,7 +7,7 @@ use crate::query::diag::{render_error, ErrorKind};
 use crate::sim::time::SimTime;
 use crate::store::LogStore;
 use crate::telemetry::ids::{SpanId, TraceId};
-use crate::telemetry::log::{LogRecord, LogTemplate, LogValue, Severity};
+use crate::telemetry::log::{LogFormat, LogRecord, LogTemplate, LogValue, Severity};
 use crate::telemetry::resource::{Resource, ResourceId};
 use proptest::prelude::*;
 
@@ -293,6 +293,75 @@ fn check_no_panic(q: &str, tel: &Telemetry) {
             assert!(!err.message.is_empty());
             let _ = render_error(q, &err);
         }
+    }
+}
+
+#[test]
+fn scanning_too_many_lines_is_a_limit_error() {
+    let tel = store();
+    let opts = Options { limits: Limits { max_lines_scanned: 5, ..Default::default() }, ..Default::default() };
+    for q in [r#"{service=~".+"} |= "zzz""#, r#"sum(count_over_time({service=~".+"} |= "zzz" [2m]))"#] {
+        let e = query_range_with(&tel, &parse(q).unwrap(), T0, T0 + 120_000, 120_000, 100, &opts).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Limit, "{q}");
+        assert!(e.message.contains("more than 5 log lines (max_lines_scanned)"), "{}", e.message);
+    }
+    // Lines the stream selector rules out are not scanned (frontend has 6).
+    let opts = Options { limits: Limits { max_lines_scanned: 7, ..Default::default() }, ..Default::default() };
+    let q = r#"{service="frontend"} |= "zzz""#;
+    let r = query_range_with(&tel, &parse(q).unwrap(), T0, T0 + 120_000, 0, 100, &opts).unwrap();
+    assert_eq!(r.stats.lines_scanned, 6);
+}
+
+/// How many lines pass every `(keep, needle)` test, by rendering each.
+fn naive_filter_count(tel: &Telemetry, filters: &[(bool, String)], format: LogFormat) -> usize {
+    tel.logs
+        .records()
+        .iter()
+        .filter(|r| {
+            let line = tel.logs.format_line(r, tel.resource(r.resource), &crate::scenario::model::format_rfc3339_ms(tel.unix_ms(r.time)), format);
+            filters.iter().all(|(keep, n)| line.contains(n.as_str()) == *keep)
+        })
+        .count()
+}
+
+fn needle_from(tel: &Telemetry, pick: usize, at: usize, len: usize, format: LogFormat) -> String {
+    let recs = tel.logs.records();
+    let r = &recs[pick % recs.len()];
+    let line: Vec<char> = tel.logs.format_line(r, tel.resource(r.resource), &crate::scenario::model::format_rfc3339_ms(tel.unix_ms(r.time)), format).chars().collect();
+    let a = at % line.len();
+    line[a..(a + len).min(line.len())].iter().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Chained `|=` and `!=` filters keep exactly the lines whose rendered
+    /// text passes each test, in both line formats, for needles cut from
+    /// real lines (straddling fields and constant text) or made of digits,
+    /// hex, `-`, `:` and `.`.
+    #[test]
+    fn chained_substring_filters_agree_with_rendered_lines(
+        plain in any::<bool>(),
+        picks in prop::collection::vec((any::<bool>(), 0usize..40, 0usize..300, 1usize..12, prop::option::of("[-0-9a-f:.]{1,4}")), 1..4),
+    ) {
+        let tel = store();
+        let format = if plain { LogFormat::Plain } else { LogFormat::Json };
+        let filters: Vec<(bool, String)> = picks
+            .iter()
+            .map(|(keep, pick, at, len, free)| (*keep, free.clone().unwrap_or_else(|| needle_from(&tel, *pick, *at, *len, format))))
+            .filter(|(_, n)| !n.contains('`'))
+            .collect();
+        let mut q = String::from(r#"sum(count_over_time({service=~".+"}"#);
+        for (keep, n) in &filters {
+            q.push_str(if *keep { " |= `" } else { " != `" });
+            q.push_str(n);
+            q.push('`');
+        }
+        q.push_str(" [5m]))");
+        let opts = Options { format, ..Default::default() };
+        let r = query_range_with(&tel, &parse(&q).unwrap(), T0 + 120_000, T0 + 120_000, 60_000, 100, &opts).unwrap();
+        let got: f64 = matrix(&r).iter().flat_map(|s| s.points.iter().map(|p| p.1)).sum();
+        prop_assert_eq!(got as usize, naive_filter_count(&tel, &filters, format), "{}", q);
     }
 }
 
