@@ -43,7 +43,7 @@ impl Lab {
                 "histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{{service=\"{entry}\"}}[1m])))"
             )),
             logql: RwSignal::new(format!("{{service=\"{entry}\"}}")),
-            traceql: RwSignal::new(format!("{{ resource.service.name = \"{entry}\" && duration > 250ms }}")),
+            traceql: RwSignal::new(format!("{{ resource.service.name = \"{entry}\" }}")),
             trace: RwSignal::new(None),
             ready: StoredValue::new(false),
         };

@@ -274,6 +274,84 @@ async function main() {
     await page.screenshot({ path: path.join(OUT, "scenario-bookstore-dark.png"), fullPage: true });
   });
 
+  await test("explore: a PromQL query draws a chart, a bad one shows the caret", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}&tab=explore`);
+    await waitMark(page, "ready", 180000);
+    const stats = page.locator("[data-testid=promql-stats]");
+    await page.fill("[data-testid=promql-input]", "sum by (service) (rate(http_server_request_duration_seconds_count[5m]))");
+    await page.click("[data-testid=promql-run]");
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes("q=sum by (service)"));
+    await page.waitForFunction(() => /^5 series/.test(document.querySelector("[data-testid=promql-stats]")?.textContent || ""));
+    assert((await page.locator("[data-testid=chart]").count()) === 1, "one chart");
+    await page.screenshot({ path: path.join(OUT, "explore.png"), fullPage: true });
+    await page.fill("[data-testid=promql-input]", "sum(rate(x[5m])");
+    await page.keyboard.press("Shift+Enter");
+    const err = page.locator("[data-testid=query-error]");
+    await err.waitFor();
+    const text = await err.textContent();
+    assert(text.includes("^") && text.includes("unclosed left parenthesis"), `error: ${text}`);
+    assert((await stats.count()) === 0, "stats of the old result are gone");
+    await page.screenshot({ path: path.join(OUT, "explore-error.png"), fullPage: true });
+  });
+
+  await test("an exemplar on a latency panel opens its trace, its critical path and the span's logs", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}`);
+    await waitMark(page, "ready", 180000);
+    // The slowest exemplar of the P99 panel (the highest dot): a slow trace, which tail sampling keeps.
+    const p99 = page.locator("[data-testid=panel]", { hasText: "P99 latency" }).first();
+    const dots = p99.locator("[data-testid=exemplar]");
+    assert((await dots.count()) > 10, `exemplar dots: ${await dots.count()}`);
+    const tops = await dots.evaluateAll((els) => els.map((e) => parseFloat(e.style.top)));
+    const highest = tops.indexOf(Math.min(...tops));
+    await dots.nth(highest).click({ force: true });
+    await page.locator("[data-testid=trace-view]").waitFor({ timeout: 10000 });
+    await page.waitForFunction(() => location.hash.includes("tab=traces") && /trace=[0-9a-f]{32}/.test(location.hash));
+    const summary = await page.locator("[data-testid=trace-view] .result__stats").first().textContent();
+    assert(/\d+ on the critical path/.test(summary), `summary: ${summary}`);
+    const logs = page.locator("[data-testid=span-logs] pre");
+    assert((await logs.count()) >= 1, "the root span's logs are shown");
+    assert((await logs.first().textContent()).includes("trace_id"), "a log line of the span");
+    await page.screenshot({ path: path.join(OUT, "exemplar-trace.png"), fullPage: true });
+  });
+
+  await test("traces: a search, then a waterfall with only its visible rows in the DOM", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/bookstore?seed=${SEED}&tab=traces&q=${encodeURIComponent("{ duration > 100ms }")}`);
+    await waitMark(page, "simulated", 180000);
+    await page.locator("[data-testid=trace-link]").first().click();
+    await page.locator("[data-testid=trace-view]").waitFor();
+    const rows = await page.locator(".waterfall__row").count();
+    assert(rows >= 1 && rows <= 60, `${rows} rows in the DOM`);
+    await page.locator(".waterfall__row").last().click();
+    await page.locator("[data-testid=span-details]").waitFor();
+    await page.screenshot({ path: path.join(OUT, "traces.png"), fullPage: true });
+  });
+
+  await test("logs: lines with levels, and a deep link survives a reload", async (open) => {
+    const page = await open();
+    // bookstore starts 2026-03-02T11:30:00Z; 11:40–11:50.
+    const from = Date.UTC(2026, 2, 2, 11, 40), to = Date.UTC(2026, 2, 2, 11, 50);
+    const q = '{service="bookstore-api"} |= "GET"';
+    await page.goto(`${base}#/scenario/bookstore?seed=${SEED}&tab=logs&q=${encodeURIComponent(q)}&from=${from}&to=${to}`);
+    await waitMark(page, "simulated", 180000);
+    const check = async () => {
+      await page.locator("[data-testid=log-lines] li").first().waitFor({ timeout: 20000 });
+      assert((await page.locator("[data-testid=logql-input]").inputValue()) === q, "the query comes from the address");
+      const range = await page.locator("[data-testid=time-range]").textContent();
+      assert(range.startsWith("11:40:00 – 11:50:00"), `range: ${range}`);
+      assert((await page.locator("#tab-logs").getAttribute("aria-selected")) === "true", "the Logs tab is open");
+      const levels = await page.locator(".logline__level").allTextContents();
+      assert(levels.length > 10 && levels.every((l) => /[A-Z]{4,5}/.test(l)), `levels: ${levels.slice(0, 3)}`);
+    };
+    await check();
+    await page.screenshot({ path: path.join(OUT, "logs.png"), fullPage: true });
+    await page.reload();
+    await waitMark(page, "simulated", 180000);
+    await check();
+  });
+
   await test("a bad seed in the address shows an error", async (open) => {
     const page = await open();
     await page.goto(`${base}#/scenario/intermittent-p99?seed=abc`);

@@ -156,6 +156,15 @@ fn Results(result: SearchResult, took_ms: f64) -> impl IntoView {
         .collect_view();
     view! {
         <p class="result__stats" data-testid="traceql-stats">{stats}</p>
+        {result.traces.is_empty().then(|| {
+            let i = &lab.run().model.instrumentation;
+            let text = format!(
+                "No kept trace matches in this time range. Tail sampling keeps errors, traces slower than {} and {}% of the rest: widen the range or loosen the query.",
+                timefmt::span(i.keep_slower_than.micros() / 1000),
+                i.keep_ratio * 100.0
+            );
+            view! { <p class="notice" role="status">{text}</p> }
+        })}
         {(!result.traces.is_empty()).then(|| view! {
             <figure class="chart">
                 <PlotChart
