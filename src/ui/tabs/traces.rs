@@ -160,7 +160,7 @@ fn Results(result: SearchResult, took_ms: f64) -> impl IntoView {
             let i = &lab.run().model.instrumentation;
             let text = format!(
                 "No kept trace matches in this time range. Tail sampling keeps errors, traces slower than {} and {}% of the rest: widen the range or loosen the query.",
-                timefmt::span(i.keep_slower_than.micros() / 1000),
+                Unit::Seconds.format(i.keep_slower_than.micros() as f64 / 1e6),
                 i.keep_ratio * 100.0
             );
             view! { <p class="notice" role="status">{text}</p> }
