@@ -6,7 +6,7 @@
 //! `OBSLAB_NATIVE_DIGESTS` at compile time.
 #![cfg(target_arch = "wasm32")]
 
-use obslab::charts::panel::{builtin_dashboards, evaluate, step_for};
+use obslab::charts::panel::{builtin_dashboards, evaluate, expand, step_for};
 use obslab::charts::{draw_plot, red, ChartStyle};
 use plotters::prelude::IntoDrawingArea;
 use obslab::scenario;
@@ -74,8 +74,9 @@ fn the_chart_draws_pixels_on_a_canvas() {
     let entry = &model.services[model.entry_service].name;
     let spec = &builtin_dashboards(entry)[0].panels[0];
     let range = (run.telemetry.start_unix_ms, run.telemetry.start_unix_ms + 600_000);
-    let expr = obslab::query::promql::parse(&spec.expr).unwrap();
-    let data = evaluate(&run.telemetry.series, spec, &expr, range, step_for(range, 500, 15_000), &Default::default()).unwrap();
+    let step = step_for(range, 500, 15_000);
+    let expr = obslab::query::promql::parse(&expand(&spec.expr, step, 15_000)).unwrap();
+    let data = evaluate(&run.telemetry.series, spec, &expr, range, step, &Default::default()).unwrap();
     let backend = obslab::ui::MeasuringCanvas::new(&canvas).expect("a 2D canvas");
     draw_plot(&backend.into_drawing_area(), &data.plot, &ChartStyle::light(1.0)).expect("draws");
     let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();

@@ -8,6 +8,7 @@ pub mod decimate;
 pub mod red;
 pub mod panel;
 pub mod red_chart;
+pub mod service_map;
 pub mod timefmt;
 pub mod timeseries;
 pub mod units;

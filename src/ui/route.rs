@@ -44,16 +44,18 @@ pub enum Tab {
     Explore,
     Traces,
     Logs,
+    Map,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Dashboards, Tab::Explore, Tab::Traces, Tab::Logs];
+    pub const ALL: [Tab; 5] = [Tab::Dashboards, Tab::Explore, Tab::Traces, Tab::Logs, Tab::Map];
     pub fn as_str(self) -> &'static str {
         match self {
             Tab::Dashboards => "dashboards",
             Tab::Explore => "explore",
             Tab::Traces => "traces",
             Tab::Logs => "logs",
+            Tab::Map => "map",
 
         }
     }
@@ -63,6 +65,7 @@ impl Tab {
             Tab::Explore => "Explore metrics",
             Tab::Traces => "Traces",
             Tab::Logs => "Logs",
+            Tab::Map => "Service map",
 
         }
     }

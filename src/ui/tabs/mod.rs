@@ -3,4 +3,5 @@
 pub mod dashboards;
 pub mod explore;
 pub mod logs;
+pub mod map;
 pub mod traces;
