@@ -11,9 +11,9 @@ use crate::ui::state::use_lab;
 use leptos::prelude::*;
 use std::rc::Rc;
 
-const COL_W: f64 = 270.0;
+const COL_W: f64 = 290.0;
 const ROW_H: f64 = 96.0;
-const BOX_W: f64 = 176.0;
+const BOX_W: f64 = 210.0;
 const BOX_H: f64 = 62.0;
 const PAD: f64 = 20.0;
 
@@ -102,7 +102,7 @@ fn MapView(map: ServiceMap, took: f64) -> impl IntoView {
             let (x, y) = pos(i);
             let class = format!("map__node map__node--{}{}", n.health.as_str(), if n.store { " map__node--store" } else { "" });
             let line2 = match n.red {
-                Some(r) => format!("{} · {} err · P99 {}", Unit::RequestsPerSecond.format(r.rate), pct(r.errors), secs(r.p99)),
+                Some(r) => format!("{} · {} 5xx · P99 {}", Unit::RequestsPerSecond.format(r.rate), pct(r.errors), secs(r.p99)),
                 None => format!("datastore · {} {}", health_icon(n.health), n.health.as_str()),
             };
             let title = format!("{}: {} {}", n.name, health_icon(n.health), n.health.as_str());
@@ -152,7 +152,7 @@ fn MapView(map: ServiceMap, took: f64) -> impl IntoView {
         <div class="map__scroll">
             <svg class="map__svg" viewBox=format!("0 0 {width:.0} {height:.0}") width=format!("{width:.0}") height=format!("{height:.0}") role="img" aria-label="Service map: services and datastores with the calls between them" data-testid="service-map">
                 <defs>
-                    <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                    <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse">
                         <path class="map__arrow" d="M0,0 L10,5 L0,10 z"></path>
                     </marker>
                 </defs>
