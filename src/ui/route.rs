@@ -44,17 +44,18 @@ pub enum Tab {
     Explore,
     Traces,
     Logs,
+    Profiles,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Dashboards, Tab::Explore, Tab::Traces, Tab::Logs];
+    pub const ALL: [Tab; 5] = [Tab::Dashboards, Tab::Explore, Tab::Traces, Tab::Logs, Tab::Profiles];
     pub fn as_str(self) -> &'static str {
         match self {
             Tab::Dashboards => "dashboards",
             Tab::Explore => "explore",
             Tab::Traces => "traces",
             Tab::Logs => "logs",
-
+            Tab::Profiles => "profiles",
         }
     }
     pub fn title(self) -> &'static str {
@@ -63,7 +64,7 @@ impl Tab {
             Tab::Explore => "Explore metrics",
             Tab::Traces => "Traces",
             Tab::Logs => "Logs",
-
+            Tab::Profiles => "Profiles",
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::ui::state::Lab;
 use crate::ui::tabs::dashboards::DashboardsTab;
 use crate::ui::tabs::explore::ExploreTab;
 use crate::ui::tabs::logs::LogsTab;
+use crate::ui::tabs::profiles::ProfilesTab;
 use crate::ui::tabs::traces::TracesTab;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
@@ -228,6 +229,7 @@ fn Workspace(lab: Lab, id: String, seed: u64, view: Memo<View>) -> impl IntoView
                     Tab::Explore => view! { <ExploreTab/> }.into_any(),
                     Tab::Traces => view! { <TracesTab/> }.into_any(),
                     Tab::Logs => view! { <LogsTab/> }.into_any(),
+                    Tab::Profiles => view! { <ProfilesTab/> }.into_any(),
                 }}
             </div>
         </section>

@@ -3,4 +3,5 @@
 pub mod dashboards;
 pub mod explore;
 pub mod logs;
+pub mod profiles;
 pub mod traces;
