@@ -64,6 +64,8 @@ struct Loaded {
 /// What is drawn: the loaded graph zoomed, and the search over it.
 struct Shown {
     graph: FlameGraph,
+    /// Is a search typed (the result may still match nothing)?
+    searching: bool,
     search: SearchResult,
     functions: Vec<FunctionStat>,
 }
@@ -84,6 +86,8 @@ pub fn ProfilesTab() -> impl IntoView {
     let zoom = RwSignal::new(Vec::<String>::new());
     let current = RwSignal::new(0_usize);
     let hover = RwSignal::new(None::<usize>);
+    // Set when a zoom came from the keyboard, so focus follows it into the new graph.
+    let refocus = RwSignal::new(false);
 
     let loaded = RwSignal::new_local(None::<Rc<Loaded>>);
     Effect::new(move |_| {
@@ -100,11 +104,12 @@ pub fn ProfilesTab() -> impl IntoView {
             Some(i) if i > 0 => l.graph.zoom(i),
             _ => l.graph.clone(),
         };
-        let search = graph.search(&search.get());
+        let pattern = search.get();
+        let result = graph.search(&pattern);
         let functions = graph.functions().into_iter().take(TOP_FUNCTIONS).collect();
         current.set(graph.focus);
         hover.set(None);
-        shown.set(Some(Rc::new(Shown { graph, search, functions })));
+        shown.set(Some(Rc::new(Shown { graph, searching: !pattern.trim().is_empty(), search: result, functions })));
     });
 
     let service_options = services
@@ -142,7 +147,10 @@ pub fn ProfilesTab() -> impl IntoView {
                         service.set(event_target_value(&ev));
                         replica.set(String::new());
                         zoom.set(Vec::new());
-                    }>{service_options}</select>
+                    }>
+                        <option value="" selected=move || service.get().is_empty()>"all services"</option>
+                        {service_options}
+                    </select>
                 </label>
                 <label>"replica "
                     <select data-testid="profile-replica" on:change=move |ev| replica.set(event_target_value(&ev))>
@@ -168,21 +176,36 @@ pub fn ProfilesTab() -> impl IntoView {
                 </label>
             </div>
             {move || loaded.get().map(|l| view! { <Summary l/> })}
-            {move || shown.get().map(|s| view! { <Graph shown=s zoom current hover/> })}
+            {move || shown.get().map(|s| view! { <Graph shown=s zoom current hover refocus/> })}
         </section>
     }
 }
 
-/// Reads the profile of `svc` (one `pod`, or all when empty) over `range`
-/// (Unix ms) from the store, with the comparison window if asked for.
+/// Reads the profile of service `svc` (every service when empty) and
+/// replica `pod` (every replica when empty) over `range` (Unix ms) from the store, with the comparison window if asked for.
 fn load(run: &crate::sim::Run, svc: &str, pod: &str, cmp: Compare, range: (i64, i64), full: (i64, i64)) -> Loaded {
     let t0 = perf::now();
     let tel = &run.telemetry;
-    let keep: Vec<bool> = tel.resources.iter().map(|r| *r.service_name == *svc && (pod.is_empty() || *r.pod == *pod)).collect();
-    let keep = |r: crate::telemetry::resource::ResourceId| keep.get(r.0 as usize).copied().unwrap_or(false);
     // The store keys buckets by simulated µs; a bucket counts when it starts in the window.
     let us = |ms: i64| (ms - tel.start_unix_ms).saturating_mul(1000);
-    let folded = |(from, to): (i64, i64)| tel.profiles.folded(us(from), us(to), keep);
+    // All services: each service's stacks under a frame named after it, as
+    // in the folded export, so runtimes' shared root frames do not merge.
+    let services: Vec<&str> = if svc.is_empty() {
+        tel.resources.iter().map(|r| &*r.service_name).collect::<BTreeSet<_>>().into_iter().collect()
+    } else {
+        vec![svc]
+    };
+    let folded = |(from, to): (i64, i64)| -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        for name in &services {
+            let keep: Vec<bool> = tel.resources.iter().map(|r| *r.service_name == **name && (pod.is_empty() || *r.pod == *pod)).collect();
+            let keep = |r: crate::telemetry::resource::ResourceId| keep.get(r.0 as usize).copied().unwrap_or(false);
+            for (stack, n) in tel.profiles.folded(us(from), us(to), keep) {
+                out.push((if svc.is_empty() { format!("{name};{stack}") } else { stack.to_string() }, n));
+            }
+        }
+        out
+    };
     let (from, to) = range;
     let len = to - from;
     let base_window = match cmp {
@@ -194,15 +217,15 @@ fn load(run: &crate::sim::Run, svc: &str, pod: &str, cmp: Compare, range: (i64, 
         Compare::RunStart => Err(Some("The window overlaps the start of the run: narrow it or move it later to compare with the run's first minutes.".to_string())),
     };
     let now = folded(range);
-    let samples: u64 = now.values().sum();
+    let samples: u64 = now.iter().map(|(_, n)| n).sum();
     let (graph, base, note) = match base_window {
         Ok(w) => {
             let before = folded(w);
-            let n: u64 = before.values().sum();
+            let n: u64 = before.iter().map(|(_, n)| n).sum();
             let note = (n == 0).then(|| "The compared window has no samples: every frame shows as new.".to_string());
-            (FlameGraph::diff(before.iter().map(|(k, v)| (*k, *v)), now.iter().map(|(k, v)| (*k, *v))), Some((w, n)), note)
+            (FlameGraph::diff(before.iter().map(|(k, v)| (k.as_str(), *v)), now.iter().map(|(k, v)| (k.as_str(), *v))), Some((w, n)), note)
         }
-        Err(note) => (FlameGraph::from_folded(now.iter().map(|(k, v)| (*k, *v))), None, note),
+        Err(note) => (FlameGraph::from_folded(now.iter().map(|(k, v)| (k.as_str(), *v))), None, note),
     };
     Loaded { graph, window: range, base, samples, note, laid_out_ms: perf::now() - t0 }
 }
@@ -231,6 +254,8 @@ fn Summary(l: Rc<Loaded>) -> impl IntoView {
                 <li><span class="flame__key flame__frame--same" aria-hidden="true"></span>"within ±10%"</li>
                 <li><span class="flame__key flame__frame--shrank" aria-hidden="true"></span>"shrank 10–50%"</li>
                 <li><span class="flame__key flame__frame--shrank-much" aria-hidden="true"></span>"shrank 50%+"</li>
+                <li><span class="flame__key flame__frame--new" aria-hidden="true"></span>"new"</li>
+                <li><span class="flame__key flame__frame--gone" aria-hidden="true"></span>"gone"</li>
                 <li>"Labels carry the change of each frame's share of its window's samples; widths are the mean of both shares."</li>
             </ul>
         }
@@ -243,8 +268,15 @@ fn Summary(l: Rc<Loaded>) -> impl IntoView {
 }
 
 #[component]
-fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>, hover: RwSignal<Option<usize>>) -> impl IntoView {
+fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>, hover: RwSignal<Option<usize>>, refocus: RwSignal<bool>) -> impl IntoView {
     let g = &shown.graph;
+    let focus_id = format!("flame-frame-{}", g.focus);
+    Effect::new(move |_| {
+        if refocus.get_untracked() {
+            refocus.set(false);
+            focus(&focus_id);
+        }
+    });
     if g.is_empty() {
         return view! {
             <p class="notice" role="status" data-testid="profile-empty">
@@ -253,16 +285,19 @@ fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>
         }
         .into_any();
     }
-    let searching = shown.search.matched.iter().any(|&m| m);
+    let searching = shown.searching;
     let search_text = searching.then(|| {
-        format!(
-            "{} matching frame{} · {} of the samples shown",
-            shown.search.frames,
-            if shown.search.frames == 1 { "" } else { "s" },
-            percent(shown.search.share)
-        )
+        if shown.search.frames == 0 {
+            "No frame matches the search.".to_string()
+        } else {
+            format!(
+                "{} matching frame{} · {} of the samples shown",
+                shown.search.frames,
+                if shown.search.frames == 1 { "" } else { "s" },
+                percent(shown.search.share)
+            )
+        }
     });
-    let no_match = (!searching && !shown.search.matched.is_empty()).then_some(());
 
     // Breadcrumb: the zoom path, each step a button back to it.
     let path: Vec<String> = g.path(g.focus).into_iter().map(str::to_string).collect();
@@ -287,6 +322,8 @@ fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>
         .map(|&i| {
             let n = &g.nodes[i];
             let matched = shown.search.matched.get(i).copied().unwrap_or(false);
+            let dim = searching && shown.search.frames > 0 && !matched;
+            let ancestor = i < g.focus;
             let colour = match n.diff {
                 Some(d) => format!("flame__frame--{}", d.class().as_str()),
                 None => format!("flame__frame--c{}", palette_index(&n.name)),
@@ -303,8 +340,8 @@ fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>
                     id=format!("flame-frame-{i}")
                     class=format!("flame__frame {colour}")
                     class:flame__frame--match=matched
-                    class:flame__frame--dim=searching && !matched
-                    class:flame__frame--ancestor=i < g.focus
+                    class:flame__frame--dim=dim
+                    class:flame__frame--ancestor=ancestor
                     data-testid="flame-frame"
                     data-match=matched.then_some("true")
                     style:left=format!("{:.4}%", n.x * 100.0)
@@ -312,7 +349,11 @@ fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>
                     style:top=format!("{}px", n.depth as f64 * ROW_PX)
                     tabindex=move || if current.get() == i { "0" } else { "-1" }
                     aria-label=aria
-                    on:click=move |_| zoom.set(to_path.clone())
+                    on:click=move |ev: leptos::ev::MouseEvent| {
+                        // A click from Enter or Space has no pointer position history: detail is 0.
+                        refocus.set(ev.detail() == 0);
+                        zoom.set(to_path.clone());
+                    }
                     on:mouseenter=move |_| hover.set(Some(i))
                     on:mouseleave=move |_| hover.set(None)
                     on:focus=move |_| {
@@ -348,6 +389,7 @@ fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>
                 let mut p = zoom.get_untracked();
                 if p.pop().is_some() {
                     ev.prevent_default();
+                    refocus.set(true);
                     zoom.set(p);
                 }
                 return;
@@ -387,12 +429,13 @@ fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>
     view! {
         <nav aria-label="Zoom" class="flame__crumbs">
             <ol>{crumbs}</ol>
-            {(!path.is_empty()).then(|| view! {
-                <button type="button" class="button button--small" data-testid="flame-reset" on:click=move |_| zoom.set(Vec::new())>"Reset zoom"</button>
-            })}
+            {if path.is_empty() {
+                view! { <span class="result__stats">"Click a frame to zoom into it."</span> }.into_any()
+            } else {
+                view! { <button type="button" class="button button--small" data-testid="flame-reset" on:click=move |_| zoom.set(Vec::new())>"Reset zoom"</button> }.into_any()
+            }}
         </nav>
         {search_text.map(|t| view! { <p class="result__stats" role="status" data-testid="profile-search-stats">{t}</p> })}
-        {no_match.map(|_| view! { <p class="result__stats" role="status">"No frame matches the search."</p> })}
         <div
             class="flame"
             role="group"
@@ -405,7 +448,7 @@ fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>
             {tooltip}
         </div>
         <p class="flame__live" aria-live="polite">{live}</p>
-        {(hidden > 0).then(|| view! { <p class="result__stats">{format!("{hidden} frames narrower than {:.2}% of the width are not drawn; the table counts them.", MIN_WIDTH * 100.0)}</p> })}
+        {(hidden > 0).then(|| view! { <p class="result__stats">{format!("{hidden} frame{} narrower than {:.2}% of the width {} not drawn; the table counts {}.", if hidden == 1 { "" } else { "s" }, MIN_WIDTH * 100.0, if hidden == 1 { "is" } else { "are" }, if hidden == 1 { "it" } else { "them" })}</p> })}
         <Functions shown=shown.clone()/>
     }
     .into_any()
