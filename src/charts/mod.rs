@@ -5,6 +5,7 @@
 //! tests draw on a recorder. Nothing here knows about the browser.
 
 pub mod decimate;
+pub mod flame;
 pub mod red;
 pub mod panel;
 pub mod red_chart;

@@ -44,19 +44,20 @@ pub enum Tab {
     Explore,
     Traces,
     Logs,
+    Profiles,
     Map,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [Tab::Dashboards, Tab::Explore, Tab::Traces, Tab::Logs, Tab::Map];
+    pub const ALL: [Tab; 6] = [Tab::Dashboards, Tab::Explore, Tab::Traces, Tab::Logs, Tab::Profiles, Tab::Map];
     pub fn as_str(self) -> &'static str {
         match self {
             Tab::Dashboards => "dashboards",
             Tab::Explore => "explore",
             Tab::Traces => "traces",
             Tab::Logs => "logs",
+            Tab::Profiles => "profiles",
             Tab::Map => "map",
-
         }
     }
     pub fn title(self) -> &'static str {
@@ -65,8 +66,8 @@ impl Tab {
             Tab::Explore => "Explore metrics",
             Tab::Traces => "Traces",
             Tab::Logs => "Logs",
+            Tab::Profiles => "Profiles",
             Tab::Map => "Service map",
-
         }
     }
 }

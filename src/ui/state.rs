@@ -62,7 +62,7 @@ impl Lab {
             Tab::Explore => Some(self.promql),
             Tab::Traces => Some(self.traceql),
             Tab::Logs => Some(self.logql),
-            Tab::Dashboards | Tab::Map => None,
+            Tab::Dashboards | Tab::Map | Tab::Profiles => None,
         }
     }
 

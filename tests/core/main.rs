@@ -7,6 +7,7 @@ mod determinism;
 mod faults;
 mod invariants;
 mod plan;
+mod profiles;
 mod scenario_files;
 mod shapes;
 

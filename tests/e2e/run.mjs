@@ -352,6 +352,75 @@ async function main() {
     await check();
   });
 
+  await test("profiles: a flame graph, search and zoom", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}&tab=profiles`);
+    await waitMark(page, "simulated", 180000);
+    const frames = page.locator("[data-testid=flame-frame]");
+    await frames.first().waitFor({ timeout: 20000 });
+    const drawn = await frames.count();
+    assert(drawn >= 10, `${drawn} frames drawn`);
+    const stats = await page.locator("[data-testid=profile-stats]").textContent();
+    const laidOut = /laid out in (\d+) ms/.exec(stats);
+    assert(/^[\d,]+ samples/.test(stats) && laidOut, `stats: ${stats}`);
+    // The root spans the whole width.
+    const widths = await frames.evaluateAll((els) => els.map((e) => parseFloat(e.style.width)));
+    assert(Math.max(...widths) > 99.9, `widest frame ${Math.max(...widths)}%`);
+    await page.screenshot({ path: path.join(OUT, "profiles.png"), fullPage: true });
+
+    await page.fill("[data-testid=profile-search]", "json");
+    await page.locator("[data-testid=profile-search-stats]").waitFor();
+    const matches = await page.locator("[data-testid=flame-frame][data-match=true]").count();
+    const searchText = await page.locator("[data-testid=profile-search-stats]").textContent();
+    assert(matches >= 1 && /matching frame/.test(searchText), `search: ${matches} highlighted, “${searchText}”`);
+
+    // Click a handler's frame (under half the width): it becomes the full width.
+    const target = page.locator("[data-testid=flame-frame]", { hasText: "main.getProductId" }).first();
+    const name = (await target.textContent()).trim();
+    await target.click();
+    await page.locator("[data-testid=flame-reset]").waitFor();
+    const crumbs = await page.locator(".flame__crumbs li").allTextContents();
+    assert(crumbs[crumbs.length - 1].trim() === name, `breadcrumb ${crumbs} for ${name}`);
+    const zoomed = await page.locator("[data-testid=flame-frame]", { hasText: name }).first().evaluate((e) => parseFloat(e.style.width));
+    assert(zoomed > 99.9, `the zoomed frame is ${zoomed}% wide`);
+    // Hover shows a tooltip with samples and a share.
+    await page.locator("[data-testid=flame-frame]").last().hover();
+    const tip = await page.locator("[data-testid=flame-tooltip]").textContent();
+    assert(/samples/.test(tip) && /%/.test(tip), `tooltip: ${tip}`);
+    await page.screenshot({ path: path.join(OUT, "profiles-zoomed.png"), fullPage: true });
+    await page.click("[data-testid=flame-reset]");
+    await page.locator("[data-testid=flame-reset]").waitFor({ state: "detached" });
+
+    // Compared with the start of the run (the whole run here: a notice, and the table stays).
+    await page.fill("[data-testid=profile-search]", "");
+    await page.selectOption("[data-testid=profile-compare]", "start");
+    await page.waitForFunction(() => /compared with/.test(document.querySelector("[data-testid=profile-stats]")?.textContent || "") || document.querySelector(".profiles .notice"));
+    const rows = await page.locator("[data-testid=profile-functions] tbody tr").count();
+    assert(rows >= 5, `${rows} rows in the functions table`);
+    // Every service of the hour: the largest profile of the scenario.
+    await page.selectOption("[data-testid=profile-compare]", "off");
+    await page.selectOption("[data-testid=profile-service]", "");
+    await page.waitForFunction(() => !/compared/.test(document.querySelector("[data-testid=profile-stats]")?.textContent || "x"));
+    const all = await page.locator("[data-testid=profile-stats]").textContent();
+    const allFrames = await frames.count();
+    assert(allFrames > drawn, `all services: ${allFrames} frames`);
+    await page.screenshot({ path: path.join(OUT, "profiles-all-services.png"), fullPage: true });
+    console.log(`     profiles: frontend ${drawn} frames, ${laidOut[0]}; search “json” highlights ${matches}; all services: ${allFrames} frames drawn, ${/[\d,]+ samples.*/.exec(all)[0]}`);
+  });
+
+  await test("profiles: diff of a window with the previous one, in dark mode", async (open) => {
+    const page = await open({ colorScheme: "dark" });
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}&tab=profiles`);
+    await waitMark(page, "simulated", 180000);
+    await page.locator("[data-testid=flame-frame]").first().waitFor();
+    await page.locator(".timebar button", { hasText: "Last 15m" }).click();
+    await page.selectOption("[data-testid=profile-compare]", "previous");
+    await page.waitForFunction(() => /compared with/.test(document.querySelector("[data-testid=profile-stats]")?.textContent || ""));
+    const labels = await page.locator("[data-testid=flame-frame]").allTextContents();
+    assert(labels.some((l) => /\((\+|−|±)[\d.]+%\)|\((new|gone)\)/.test(l)), `no change in the labels: ${labels.slice(0, 5)}`);
+    await page.screenshot({ path: path.join(OUT, "profiles-diff-dark.png"), fullPage: true });
+  });
+
   await test("a bad seed in the address shows an error", async (open) => {
     const page = await open();
     await page.goto(`${base}#/scenario/intermittent-p99?seed=abc`);

@@ -58,9 +58,12 @@ fn load(run: &Run, id: TraceId) -> Option<Loaded> {
 pub fn TraceView(trace: String) -> impl IntoView {
     let lab = use_lab();
     let run = lab.run();
-    let Some(id) = TraceId::from_hex(trace.trim()).filter(|t| t.is_valid()) else {
+    // Tempo writes ids without leading zeros; accept both forms.
+    let t = trace.trim();
+    let padded = if t.len() < 32 { format!("{t:0>32}") } else { t.to_string() };
+    let Some(id) = TraceId::from_hex(&padded).filter(|t| t.is_valid()) else {
         return view! {
-            <p class="notice notice--error" role="alert">{format!("“{trace}” is not a trace id: a trace id is 32 hexadecimal digits.")}</p>
+            <p class="notice notice--error" role="alert">{format!("“{trace}” is not a trace id: a trace id is up to 32 hexadecimal digits.")}</p>
         }
         .into_any();
     };

@@ -15,6 +15,7 @@ use crate::ui::tabs::dashboards::DashboardsTab;
 use crate::ui::tabs::explore::ExploreTab;
 use crate::ui::tabs::logs::LogsTab;
 use crate::ui::tabs::map::MapTab;
+use crate::ui::tabs::profiles::ProfilesTab;
 use crate::ui::tabs::traces::TracesTab;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
@@ -230,6 +231,7 @@ fn Workspace(lab: Lab, id: String, seed: u64, view: Memo<View>) -> impl IntoView
                     Tab::Traces => view! { <TracesTab/> }.into_any(),
                     Tab::Logs => view! { <LogsTab/> }.into_any(),
                     Tab::Map => view! { <MapTab/> }.into_any(),
+                    Tab::Profiles => view! { <ProfilesTab/> }.into_any(),
                 }}
             </div>
         </section>

@@ -4,4 +4,5 @@ pub mod dashboards;
 pub mod explore;
 pub mod logs;
 pub mod map;
+pub mod profiles;
 pub mod traces;

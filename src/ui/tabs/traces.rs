@@ -141,7 +141,8 @@ fn Results(result: SearchResult, took_ms: f64) -> impl IntoView {
         .take(LISTED)
         .map(|t| {
             let id = traceql::tempo_trace_id(t.trace_id);
-            let open = id.clone();
+            // Tempo prints ids without leading zeros; the waterfall and the address take all 32 digits.
+            let open = t.trace_id.to_string();
             view! {
                 <tr>
                     <td><button type="button" class="link-button" data-testid="trace-link" on:click=move |_| lab.trace.set(Some(open.clone()))><code>{id[..16.min(id.len())].to_string()}</code></button></td>
