@@ -184,6 +184,8 @@ async function main() {
   }
 
   async function test(name, fn) {
+    // E2E_ONLY=<regex> runs only the matching journeys (when fixing one).
+    if (process.env.E2E_ONLY && !new RegExp(process.env.E2E_ONLY).test(name)) return;
     const t0 = Date.now();
     let page;
     try {
@@ -420,6 +422,42 @@ async function main() {
     assert(labels.some((l) => /\((\+|−|±)[\d.]+%\)|\((new|gone)\)/.test(l)), `no change in the labels: ${labels.slice(0, 5)}`);
     await page.screenshot({ path: path.join(OUT, "profiles-diff-dark.png"), fullPage: true });
   });
+
+  // axe-core (npm) on every page and tool: no serious or critical violation.
+  const axeSource = fs.readFileSync(path.resolve("node_modules/axe-core/axe.min.js"), "utf8");
+  const axeViews = [
+    ["home", "#/"],
+    ["dashboards", `#/scenario/intermittent-p99?seed=${SEED}`],
+    ["explore", `#/scenario/intermittent-p99?seed=${SEED}&tab=explore`],
+    ["traces", `#/scenario/bookstore?seed=${SEED}&tab=traces`],
+    ["logs", `#/scenario/bookstore?seed=${SEED}&tab=logs`],
+    ["profiles", `#/scenario/intermittent-p99?seed=${SEED}&tab=profiles`],
+    ["map", `#/scenario/intermittent-p99?seed=${SEED}&tab=map`],
+  ];
+  for (const [name, frag] of axeViews) {
+    for (const colorScheme of ["light", "dark"]) {
+      await test(`accessibility (axe-core): ${name}, ${colorScheme}`, async (open) => {
+        const page = await open({ colorScheme });
+        await page.goto(`${base}${frag}`);
+        await waitMark(page, "interactive", 20000);
+        if (frag.includes("scenario")) await waitMark(page, "simulated", 180000);
+        if (name === "traces") {
+          await page.locator("[data-testid=trace-link]").first().click();
+          await page.locator("[data-testid=trace-view]").waitFor();
+        }
+        await page.waitForTimeout(300);
+        // Evaluated through the DevTools protocol: the page's CSP does not apply.
+        await page.evaluate(axeSource);
+        const violations = await page.evaluate(async () => {
+          const r = await window.axe.run(document, { resultTypes: ["violations"] });
+          return r.violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}×, e.g. ${v.nodes[0].target.join(" ")}: ${v.nodes[0].failureSummary.split("\n").slice(0, 2).join(" ")})`);
+        });
+        assert(violations.length === 0, violations.join("\n"));
+      });
+    }
+  }
 
   await test("a bad seed in the address shows an error", async (open) => {
     const page = await open();

@@ -120,13 +120,8 @@ pub fn TraceView(trace: String) -> impl IntoView {
                 let error = s.status == StatusCode::Error;
                 let left = row.offset_us as f64 / dur * 100.0;
                 let width = (row.duration_us as f64 / dur * 100.0).max(0.15);
-                let label = format!("{svc} {}", l.name[i]);
-                let text = format!(
-                    "{}{label}, {}{}",
-                    if row.critical { "critical path: " } else { "" },
-                    fmt_us(row.duration_us),
-                    if error { ", error" } else { "" }
-                );
+                // Read after the visible text (its accessible name must contain it).
+                let hidden = format!("{}{}", if row.critical { ", on the critical path" } else { "" }, if error { ", error" } else { "" });
                 let top = (first + k) as f64 * ROW_PX;
                 view! {
                     <button
@@ -134,7 +129,6 @@ pub fn TraceView(trace: String) -> impl IntoView {
                         class="waterfall__row"
                         class:waterfall__row--selected=move || selected.get() == Some(i)
                         style:top=format!("{top}px")
-                        aria-label=text
                         aria-pressed=move || (selected.get() == Some(i)).to_string()
                         on:click=move |_| selected.set(Some(i))
                     >
@@ -154,6 +148,7 @@ pub fn TraceView(trace: String) -> impl IntoView {
                             ></span>
                             <span class="waterfall__duration" style:left=format!("{:.3}%", (left + width).min(92.0))>{fmt_us(row.duration_us)}</span>
                         </span>
+                        <span class="visually-hidden">{hidden}</span>
                     </button>
                 }
             })
