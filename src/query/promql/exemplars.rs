@@ -32,7 +32,7 @@ pub fn query_exemplars(store: &SeriesStore, expr: &Expr, from_ms: i64, to_ms: i6
             None => ids.extend(store.iter().map(|(id, _)| id).filter(|&id| matches(id))),
         }
     }
-    ids.sort_unstable_by_key(|id| id.0);
+    crate::sort::sort_by_key(&mut ids, |id| id.0);
     ids.dedup();
     let mut out: Vec<ExemplarHit> = Vec::new();
     for id in ids {
