@@ -7,6 +7,7 @@ pub mod json;
 pub mod query;
 pub mod scenario;
 pub mod sim;
+pub mod sort;
 pub mod store;
 pub mod telemetry;
 

@@ -93,7 +93,7 @@ pub fn red(store: &SeriesStore, service: &str, step_ms: i64) -> Red {
     };
 
     let mut bounds: Vec<f64> = buckets.iter().filter_map(|s| s.labels.get("le").and_then(parse_le)).collect();
-    bounds.sort_by(f64::total_cmp);
+    crate::sort::sort_by(&mut bounds, f64::total_cmp);
     bounds.dedup();
     let nb = bounds.len();
     // Cumulative bucket counts per step, summed over every label set.
@@ -186,7 +186,7 @@ pub fn histogram_quantile(q: f64, buckets: &mut Vec<(f64, f64)>) -> f64 {
     if buckets.is_empty() {
         return f64::NAN;
     }
-    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    crate::sort::sort_by(buckets, |a, b| a.0.total_cmp(&b.0));
     if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
         return f64::NAN;
     }

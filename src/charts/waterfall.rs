@@ -48,7 +48,7 @@ pub fn layout(spans: &[SpanRecord]) -> Waterfall {
             _ => roots.push(i),
         }
     }
-    let by_start = |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].start.0, spans[i].end.0, i));
+    let by_start = |v: &mut Vec<usize>| crate::sort::sort_by_key(v, |&i| (spans[i].start.0, spans[i].end.0, i));
     by_start(&mut roots);
     for c in children.iter_mut() {
         by_start(c);
@@ -88,7 +88,7 @@ pub fn layout(spans: &[SpanRecord]) -> Waterfall {
             }
             // Children by end, latest first; walk back from `until`.
             let mut kids = children[i].clone();
-            kids.sort_by_key(|&c| std::cmp::Reverse((spans[c].end.0, c)));
+            crate::sort::sort_by_key(&mut kids, |&c| std::cmp::Reverse((spans[c].end.0, c)));
             let mut cursor = until.min(spans[i].end.0);
             for c in kids {
                 let (cs, ce) = (spans[c].start.0, spans[c].end.0);
@@ -166,7 +166,7 @@ mod tests {
         let w = layout(&spans);
         assert_eq!(w.rows.len(), 4, "every span is a row exactly once");
         let mut seen: Vec<usize> = w.rows.iter().map(|r| r.span).collect();
-        seen.sort();
+        crate::sort::sort(&mut seen);
         assert_eq!(seen, vec![0, 1, 2, 3]);
         assert!(layout(&[]).rows.is_empty());
     }

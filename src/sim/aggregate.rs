@@ -328,6 +328,6 @@ fn draw_incidents(h: &History, duration: SimDuration, r: &mut SimRng) -> Vec<Inc
             }
         }
     }
-    out.sort_by_key(|i| i.start);
+    crate::sort::sort_by_key(&mut out, |i| i.start);
     out
 }

@@ -2241,7 +2241,7 @@ impl Engine {
         // Traces still open at the end are cut off, as a collector's would be.
         self.flush_profile();
         let mut profile: Vec<((i64, u32, u32), i64)> = self.profile_acc.drain().collect();
-        profile.sort();
+        crate::sort::sort(&mut profile);
         for ((b, ri, st), us) in profile {
             if b < end.0 {
                 let samples = ((us + SAMPLE_PERIOD_US / 2) / SAMPLE_PERIOD_US) as u64;

@@ -94,7 +94,7 @@ pub fn plan(model: &Model, seed: u64) -> (Vec<RunFault>, Vec<(SimTime, SimTime)>
 fn explicit(f: &Fault, end: SimTime) -> Option<Vec<(SimTime, SimTime)>> {
     let ws = f.windows.as_ref()?;
     let mut v: Vec<(SimTime, SimTime)> = ws.iter().map(|&(a, b)| (SimTime(a.micros()).min(end), SimTime(b.micros()).min(end))).filter(|w| w.0 < w.1).collect();
-    v.sort();
+    crate::sort::sort(&mut v);
     Some(v)
 }
 
@@ -129,6 +129,6 @@ fn herring_windows(kind: &FaultKind, incidents: &[(SimTime, SimTime)], end: SimT
             out.push((start, stop));
         }
     }
-    out.sort();
+    crate::sort::sort(&mut out);
     out
 }

@@ -26,7 +26,7 @@ impl LogStore {
     }
     /// Sorts records by time (stable, so equal times keep emission order).
     pub fn finish(&mut self) {
-        self.records.sort_by_key(|r| r.time);
+        crate::sort::sort_by_key(&mut self.records, |r| r.time);
     }
     pub fn records(&self) -> &[LogRecord] {
         &self.records

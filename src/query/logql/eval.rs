@@ -686,8 +686,8 @@ pub(crate) fn eval_log(tel: &Telemetry, log: &LogExpr, start_ms: i64, end_ms: i6
     let mut out: Vec<Stream> = streams.into_iter().map(|(labels, entries)| Stream { labels, entries }).collect();
     for s in &mut out {
         match opts.direction {
-            Direction::Backward => s.entries.sort_by(|a, b| b.ts_ns.cmp(&a.ts_ns)),
-            Direction::Forward => s.entries.sort_by(|a, b| a.ts_ns.cmp(&b.ts_ns)),
+            Direction::Backward => crate::sort::sort_by(&mut s.entries, |a, b| b.ts_ns.cmp(&a.ts_ns)),
+            Direction::Forward => crate::sort::sort_by(&mut s.entries, |a, b| a.ts_ns.cmp(&b.ts_ns)),
         }
     }
     Ok((Value::Streams(out), stats))
@@ -751,7 +751,7 @@ fn quantile(q: f64, v: &mut [f64]) -> f64 {
     if q > 1.0 {
         return f64::INFINITY;
     }
-    v.sort_by(|a, b| a.total_cmp(b));
+    crate::sort::sort_by(v, |a, b| a.total_cmp(b));
     let n = v.len() as f64;
     let rank = q * (n - 1.0);
     let lo = rank.floor().max(0.0) as usize;
@@ -1103,9 +1103,9 @@ impl<'t, 'o> MetricEval<'t, 'o> {
                 let mut keep: Vec<Vec<u32>> = vec![Vec::new(); m.len()];
                 for ((i, _), mut v) in per_step {
                     if op == VecOp::Topk {
-                        v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                        crate::sort::sort_by(&mut v, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
                     } else {
-                        v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                        crate::sort::sort_by(&mut v, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                     }
                     for &(_, si) in v.iter().take(k) {
                         keep[si].push(i);
@@ -1237,14 +1237,14 @@ impl<'t, 'o> MetricEval<'t, 'o> {
                                 }
                             }
                         }
-                        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+                        crate::sort::sort_by(&mut out, |a, b| a.labels.cmp(&b.labels));
                         // Merge points of the same label set.
                         let mut merged: Vec<SSeries> = Vec::new();
                         for s in out {
                             match merged.last_mut() {
                                 Some(last) if last.labels == s.labels => {
                                     last.pts.extend(s.pts);
-                                    last.pts.sort_by_key(|p| p.0);
+                                    crate::sort::sort_by_key(&mut last.pts, |p| p.0);
                                 }
                                 _ => merged.push(s),
                             }
@@ -1304,7 +1304,7 @@ pub(crate) fn eval_metric(tel: &Telemetry, e: &Expr, start_ms: i64, end_ms: i64,
             .collect(),
     };
     ev.check_series(out.len())?;
-    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    crate::sort::sort_by(&mut out, |a, b| a.labels.cmp(&b.labels));
     Ok((Value::Matrix(out), ev.stats))
 }
 

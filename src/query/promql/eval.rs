@@ -232,7 +232,7 @@ pub(crate) fn merge_same_labels(v: Vec<RSeries>) -> Result<Vec<RSeries>, QueryEr
         for o in &mut out {
             if o.ts.windows(2).any(|w| w[0] >= w[1]) {
                 let mut pts: Vec<(i64, f64)> = o.ts.iter().copied().zip(o.vs.iter().copied()).collect();
-                pts.sort_by_key(|p| p.0);
+                crate::sort::sort_by_key(&mut pts, |p| p.0);
                 if pts.windows(2).any(|w| w[0].0 == w[1].0) {
                     return Err(err("vector cannot contain metrics with the same labelset"));
                 }
@@ -324,7 +324,7 @@ impl<'a> Evaluator<'a> {
                 return Err(QueryError::unsupported(span.clone(), feature.clone()));
             }
         }
-        ids.sort_by(|a, b| self.store.get(*a).labels.cmp(&self.store.get(*b).labels));
+        crate::sort::sort_by(&mut ids, |a, b| self.store.get(*a).labels.cmp(&self.store.get(*b).labels));
         Ok(ids)
     }
 
@@ -755,7 +755,7 @@ impl<'a> Evaluator<'a> {
                 match func {
                     Func::Sort | Func::SortDesc => {
                         let desc = func == Func::SortDesc;
-                        v.sort_by(|a, b| {
+                        crate::sort::sort_by(&mut v, |a, b| {
                             let (x, y) = (a.vs[0], b.vs[0]);
                             match (x.is_nan(), y.is_nan()) {
                                 (true, true) => std::cmp::Ordering::Equal,
@@ -1073,7 +1073,7 @@ impl<'a> Evaluator<'a> {
     fn aggregate(&mut self, a: &Aggregate, g: &Grid) -> Result<Val, QueryError> {
         let n = g.n();
         let mut grouping = a.grouping.clone();
-        grouping.sort();
+        crate::sort::sort(&mut grouping);
         if a.op == AggOp::CountValues {
             return self.count_values(a, g, grouping);
         }
@@ -1280,8 +1280,8 @@ impl<'a> Evaluator<'a> {
             for gi in group_order {
                 let c = &mut cand[gi];
                 match a.op {
-                    AggOp::Topk => c.sort_by(|x, y| cmp_nan_last(x.1, y.1, true)),
-                    AggOp::Bottomk => c.sort_by(|x, y| cmp_nan_last(x.1, y.1, false)),
+                    AggOp::Topk => crate::sort::sort_by(c, |x, y| cmp_nan_last(x.1, y.1, true)),
+                    AggOp::Bottomk => crate::sort::sort_by(c, |x, y| cmp_nan_last(x.1, y.1, false)),
                     _ => {}
                 }
                 for &(si, f) in c.iter().take(k) {
@@ -1313,7 +1313,7 @@ impl<'a> Evaluator<'a> {
         let lname = label.value.clone();
         if !a.without {
             grouping.push(lname.clone());
-            grouping.sort();
+            crate::sort::sort(&mut grouping);
         }
         let v = self.eval_vector(&a.expr, g)?;
         let n = g.n();
@@ -1363,7 +1363,7 @@ impl<'a> Evaluator<'a> {
 
     fn signatures(&self, l: &[RSeries], r: &[RSeries], m: &VectorMatching) -> (Vec<u32>, Vec<u32>, usize) {
         let mut labels = m.labels.clone();
-        labels.sort();
+        crate::sort::sort(&mut labels);
         let mut map: HashMap<Labels, u32> = HashMap::new();
         let mut sig = |s: &RSeries| {
             let key = if m.on { keep_labels(&s.labels, &labels) } else { remove_labels(&s.labels, &labels, true) };
@@ -1457,7 +1457,7 @@ impl<'a> Evaluator<'a> {
         let mut pair_out: HashMap<(usize, usize), usize> = HashMap::new();
         let mut mvals: Vec<(usize, f64)> = Vec::new();
         let mut labels_sorted = m.labels.clone();
-        labels_sorted.sort();
+        crate::sort::sort(&mut labels_sorted);
         // After the swap the "one" side is on the right: as in Prometheus, a
         // missing right sample takes fill_right and an unmatched right sample
         // gets a left partner from fill_left, in the swapped orientation.

@@ -32,7 +32,7 @@ pub fn query_exemplars(store: &SeriesStore, expr: &Expr, from_ms: i64, to_ms: i6
             None => ids.extend(store.iter().map(|(id, _)| id).filter(|&id| matches(id))),
         }
     }
-    ids.sort_unstable_by_key(|id| id.0);
+    crate::sort::sort_by_key(&mut ids, |id| id.0);
     ids.dedup();
     let mut out: Vec<ExemplarHit> = Vec::new();
     for id in ids {
@@ -41,7 +41,7 @@ pub fn query_exemplars(store: &SeriesStore, expr: &Expr, from_ms: i64, to_ms: i6
             out.push(ExemplarHit { labels: s.labels.clone(), exemplar: e.clone() });
         }
     }
-    out.sort_by(|a, b| a.exemplar.timestamp_ms.cmp(&b.exemplar.timestamp_ms).then_with(|| a.labels.cmp(&b.labels)));
+    crate::sort::sort_by(&mut out, |a, b| a.exemplar.timestamp_ms.cmp(&b.exemplar.timestamp_ms).then_with(|| a.labels.cmp(&b.labels)));
     if out.len() > limit {
         // Keep an even spread over time rather than the first `limit`.
         let n = out.len();

@@ -463,7 +463,7 @@ pub fn variance_over_time(vs: &[f64]) -> Option<f64> {
 
 /// Sorts NaN first, then ascending (Prometheus's `vectorByValueHeap` order).
 pub fn sort_nan_first(v: &mut [f64]) {
-    v.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
+    crate::sort::sort_by(v, |a, b| match (a.is_nan(), b.is_nan()) {
         (true, true) => std::cmp::Ordering::Equal,
         (true, false) => std::cmp::Ordering::Less,
         (false, true) => std::cmp::Ordering::Greater,

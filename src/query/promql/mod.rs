@@ -76,7 +76,7 @@ pub fn instant_query_with(store: &SeriesStore, expr: &Expr, t_ms: i64, opts: &Ev
         Val::Vector(v) => Value::Vector(finish_series(v)?.into_iter().filter_map(|s| s.vs.first().map(|&f| Sample { labels: s.labels, t: t_ms, f })).collect()),
         Val::Matrix(v) => {
             let mut m: Matrix = finish_series(v)?.into_iter().map(|s| Series { labels: s.labels, points: s.ts.into_iter().zip(s.vs).collect() }).collect();
-            m.sort_by(|a, b| a.labels.cmp(&b.labels));
+            crate::sort::sort_by(&mut m, |a, b| a.labels.cmp(&b.labels));
             Value::Matrix(m)
         }
     };
@@ -107,7 +107,7 @@ pub fn range_query_with(store: &SeriesStore, expr: &Expr, start_ms: i64, end_ms:
         Val::Vector(v) | Val::Matrix(v) => finish_series(v)?.into_iter().map(|s| Series { labels: s.labels, points: s.ts.into_iter().zip(s.vs).collect() }).collect(),
         Val::Str(_) => return Err(QueryError::eval("invalid expression type \"string\" for range query, must be Scalar or instant Vector")),
     };
-    m.sort_by(|a, b| a.labels.cmp(&b.labels));
+    crate::sort::sort_by(&mut m, |a, b| a.labels.cmp(&b.labels));
     Ok(QueryResult { value: Value::Matrix(m), annotations: ev.annotations, samples: ev.samples })
 }
 

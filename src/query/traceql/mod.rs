@@ -134,7 +134,7 @@ pub fn search_with(tel: &Telemetry, q: &Spanset, opts: &SearchOptions) -> Result
             found.push((start, t.trace_id, ti, set));
         }
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    crate::sort::sort_by(&mut found, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     found.truncate(opts.limit);
     let mut traces = Vec::with_capacity(found.len());
     for (start, trace_id, ti, set) in found {
@@ -154,7 +154,7 @@ pub fn search_with(tel: &Telemetry, q: &Spanset, opts: &SearchOptions) -> Result
         };
         let mut members: Vec<usize> = (0..spans.len()).filter(|&i| set[i]).collect();
         let matched = members.len();
-        members.sort_by_key(|&i| (spans[i].start.0, i));
+        crate::sort::sort_by_key(&mut members, |&i| (spans[i].start.0, i));
         let mut out_spans = Vec::new();
         for &i in members.iter().take(opts.spans_per_spanset) {
             let s = &spans[i];

@@ -130,7 +130,7 @@ pub(crate) fn families(store: &SeriesStore) -> Vec<FamilyView<'_>> {
         }
         let mut metrics: Vec<MetricView> = metrics.into_values().collect();
         for m in &mut metrics {
-            m.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+            crate::sort::sort_by(&mut m.buckets, |a, b| a.0.total_cmp(&b.0));
         }
         if !metrics.is_empty() {
             out.push(FamilyView { name, kind, help: &fam.help, unit: &fam.unit, metrics });
@@ -155,7 +155,7 @@ pub(crate) fn families(store: &SeriesStore) -> Vec<FamilyView<'_>> {
         }
         out.push(FamilyView { name, kind: FamilyKind::Unknown, help: "", unit: "", metrics: metrics.into_values().collect() });
     }
-    out.sort_by(|a, b| a.name.cmp(b.name));
+    crate::sort::sort_by(&mut out, |a, b| a.name.cmp(b.name));
     out
 }
 

@@ -108,7 +108,7 @@ pub fn PlotChart(
             .enumerate()
             .filter_map(|(i, l)| l.nearest(t).map(|(_, v)| (i, v, l.label.clone())))
             .collect();
-        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        crate::sort::sort_by(&mut rows, |a, b| b.1.total_cmp(&a.1));
         let rows = rows.into_iter().take(TOOLTIP_LINES).map(|(i, v, label)| (i, label, p.unit.format(v))).collect();
         tip.set(Some(Tip { x, y, time: timefmt::instant(t), rows }));
     };

@@ -50,7 +50,7 @@ fn run_query(tel: &crate::store::Telemetry, query: &str, range: (i64, i64), scra
                     lines.push(LogLine { ts_ms: (e.ts_ns / 1_000_000) as i64, line: e.line, labels: labels.clone() });
                 }
             }
-            lines.sort_by(|a, b| b.ts_ms.cmp(&a.ts_ms));
+            crate::sort::sort_by(&mut lines, |a, b| b.ts_ms.cmp(&a.ts_ms));
             lines.truncate(LINES);
             // The volume: the same pipeline counted per level and step.
             let step = step_for(range, 120, 1000);

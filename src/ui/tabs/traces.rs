@@ -31,7 +31,7 @@ pub fn TracesTab() -> impl IntoView {
     Effect::new(move |_| draft.set(lab.traceql.get()));
     let run_ = lab.run();
     let mut services: Vec<String> = run_.model.services.iter().map(|s| s.name.clone()).collect();
-    services.sort();
+    crate::sort::sort(&mut services);
 
     // The form writes TraceQL, so learners see the query it stands for.
     let f_service = RwSignal::new(String::new());
