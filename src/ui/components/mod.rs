@@ -2,6 +2,7 @@
 
 pub mod canvas;
 pub mod plot;
+pub mod query_box;
 pub mod query_error;
 pub mod time_bar;
 pub mod waterfall;

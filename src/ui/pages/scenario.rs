@@ -238,7 +238,8 @@ fn Workspace(lab: Lab, id: String, seed: u64, view: Memo<View>) -> impl IntoView
     }
 }
 
-fn focus(id: &str) {
+/// Moves keyboard focus to the element with `id`, if there is one.
+pub(crate) fn focus(id: &str) {
     use wasm_bindgen::JsCast;
     if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) {
         if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
@@ -350,7 +351,7 @@ fn emphasis(p: &str) -> impl IntoView + use<> {
 }
 
 /// `1,234,567`
-fn fmt_int(n: u64) -> String {
+pub(crate) fn fmt_int(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {

@@ -8,6 +8,7 @@ use crate::charts::{timefmt, Unit};
 use crate::query::diag::QueryError;
 use crate::query::promql::{self, EvalOptions, Value};
 use crate::ui::components::plot::PlotChart;
+use crate::ui::components::query_box::QueryBox;
 use crate::ui::components::query_error::QueryErrorView;
 use crate::ui::perf;
 use crate::ui::state::use_lab;
@@ -102,27 +103,7 @@ pub fn ExploreTab() -> impl IntoView {
     view! {
         <section class="explore" aria-labelledby="explore-title">
             <h2 id="explore-title" class="visually-hidden">"Explore metrics"</h2>
-            <form class="query" on:submit=move |ev| { ev.prevent_default(); run_query(); }>
-                <label for="promql-input" class="query__label">"PromQL"</label>
-                <textarea
-                    id="promql-input"
-                    class="query__input"
-                    rows="2"
-                    spellcheck="false"
-                    autocomplete="off"
-                    data-testid="promql-input"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Enter" && (ev.shift_key() || ev.ctrl_key() || ev.meta_key()) {
-                            ev.prevent_default();
-                            run_query();
-                        }
-                    }
-                ></textarea>
-                <div class="query__actions">
-                    <button type="submit" class="button button--primary" data-testid="promql-run">"Run query"</button>
-                    <span class="query__hint">"Shift+Enter runs it."</span>
+            <QueryBox lang="promql" label="PromQL" draft on_run=Callback::new(move |_| run_query())>
                     <label class="query__metrics">
                         "Metrics "
                         <select on:change=insert_metric>
@@ -134,8 +115,7 @@ pub fn ExploreTab() -> impl IntoView {
                         <button type="button" class="button button--small" aria-pressed=move || (mode.get() == Mode::Graph).to_string() on:click=move |_| mode.set(Mode::Graph)>"Graph"</button>
                         <button type="button" class="button button--small" aria-pressed=move || (mode.get() == Mode::Table).to_string() on:click=move |_| mode.set(Mode::Table)>"Table"</button>
                     </span>
-                </div>
-            </form>
+            </QueryBox>
             {move || outcome.get().map(|o| match &*o {
                 Outcome::Error { query, error } => view! { <QueryErrorView query=query.clone() error=error.clone()/> }.into_any(),
                 Outcome::Graph { plot, series, samples, step_ms, took_ms, warnings } => {

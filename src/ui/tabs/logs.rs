@@ -11,6 +11,7 @@ use crate::query::diag::QueryError;
 use crate::query::logql::{self, Expr, Options, Value};
 use crate::telemetry::metric::Labels;
 use crate::ui::components::plot::PlotChart;
+use crate::ui::components::query_box::QueryBox;
 use crate::ui::components::query_error::QueryErrorView;
 use crate::ui::perf;
 use crate::ui::route::Tab;
@@ -103,28 +104,9 @@ pub fn LogsTab() -> impl IntoView {
     view! {
         <section class="logs" aria-labelledby="logs-title">
             <h2 id="logs-title" class="visually-hidden">"Logs"</h2>
-            <form class="query" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-                <label for="logql-input" class="query__label">"LogQL"</label>
-                <textarea
-                    id="logql-input"
-                    class="query__input"
-                    rows="2"
-                    spellcheck="false"
-                    data-testid="logql-input"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Enter" && (ev.shift_key() || ev.ctrl_key() || ev.meta_key()) {
-                            ev.prevent_default();
-                            submit();
-                        }
-                    }
-                ></textarea>
-                <div class="query__actions">
-                    <button type="submit" class="button button--primary">"Run query"</button>
+            <QueryBox lang="logql" label="LogQL" draft on_run=Callback::new(move |_| submit())>
                     <span class="query__hint">"Labels: service, level, pod, node. Try "<code>"|= \"timeout\""</code>" or "<code>"| json | duration_ms > 500"</code>"."</span>
-                </div>
-            </form>
+            </QueryBox>
             {move || outcome.get().map(|o| match &*o {
                 Outcome::Error { query, error } => view! { <QueryErrorView query=query.clone() error=error.clone()/> }.into_any(),
                 Outcome::Metric { plot, scanned, took_ms } => view! {

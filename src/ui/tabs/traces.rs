@@ -8,6 +8,7 @@ use crate::charts::Unit;
 use crate::query::diag::QueryError;
 use crate::query::traceql::{self, SearchOptions, SearchResult};
 use crate::ui::components::plot::PlotChart;
+use crate::ui::components::query_box::QueryBox;
 use crate::ui::components::query_error::QueryErrorView;
 use crate::ui::components::waterfall::TraceView;
 use crate::ui::perf;
@@ -75,28 +76,8 @@ pub fn TracesTab() -> impl IntoView {
     view! {
         <section class="traces" aria-labelledby="traces-title">
             <h2 id="traces-title" class="visually-hidden">"Traces"</h2>
-            <form class="query" on:submit=move |ev| { ev.prevent_default(); run_query(); }>
-                <label for="traceql-input" class="query__label">"TraceQL"</label>
-                <textarea
-                    id="traceql-input"
-                    class="query__input"
-                    rows="2"
-                    spellcheck="false"
-                    data-testid="traceql-input"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Enter" && (ev.shift_key() || ev.ctrl_key() || ev.meta_key()) {
-                            ev.prevent_default();
-                            run_query();
-                        }
-                    }
-                ></textarea>
-                <div class="query__actions">
-                    <button type="submit" class="button button--primary">"Search"</button>
-                    <span class="query__hint">"Shift+Enter runs it."</span>
-                </div>
-            </form>
+            <QueryBox lang="traceql" label="TraceQL" run_label="Search" draft on_run=Callback::new(move |_| run_query())>
+            </QueryBox>
             <fieldset class="trace-form">
                 <legend>"Or build the query"</legend>
                 <label>"service "
