@@ -7,7 +7,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use obslab::charts::panel::{builtin_dashboards, evaluate, expand, step_for};
-use obslab::charts::{draw_plot, red, ChartStyle};
+use obslab::charts::{draw_plot, ChartStyle};
 use plotters::prelude::IntoDrawingArea;
 use obslab::scenario;
 use obslab::sim::{self, time::parse_duration};
@@ -42,23 +42,6 @@ fn digests_match_native() {
         checked += 1;
     }
     assert!(checked > 0);
-}
-
-fn red_of(id: &str, minutes: i64) -> obslab::charts::Red {
-    let model = scenario::load_builtin(id).unwrap();
-    let run = sim::run(&model, 7, Some(sim::time::SimDuration::from_secs(minutes * 60)));
-    let entry = &model.services[model.entry_service].name;
-    red(&run.telemetry.series, entry, model.scrape_interval.micros() / 1000)
-}
-
-#[wasm_bindgen_test]
-fn red_of_a_real_run_has_rate_and_p99() {
-    let r = red_of("intermittent-p99", 10);
-    assert!(r.len() >= 30, "{} points", r.len());
-    assert!(r.rate.iter().all(|&x| x > 0.0), "every step has traffic");
-    let finite: Vec<f64> = r.p99.iter().copied().filter(|v| v.is_finite()).collect();
-    assert_eq!(finite.len(), r.len(), "every step has a P99");
-    assert!(finite.iter().all(|&v| v > 0.0 && v < 60.0), "P99 in seconds: {finite:?}");
 }
 
 #[wasm_bindgen_test]

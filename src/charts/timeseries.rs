@@ -7,7 +7,7 @@
 //! Lines are decimated to at most two points per device-pixel column.
 
 use super::decimate;
-use super::red_chart::ChartStyle;
+use super::style::ChartStyle;
 use super::timefmt;
 use super::units::Unit;
 use plotters::coord::types::{RangedCoordf64, RangedCoordi64};
@@ -236,7 +236,7 @@ pub fn draw_plot<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, plot: &Plot,
 
     for &t in &plot.thresholds {
         if t.is_finite() {
-            let s = style.line(pal.p99, 1.0);
+            let s = style.line(pal.threshold, 1.0);
             chart.draw_series(std::iter::once(PathElement::new(vec![(from, t), (to, t)], s)))?;
         }
     }
