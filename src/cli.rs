@@ -25,6 +25,8 @@ commands:
   export SCENARIO --out DIR [--seed N] [--duration D]
                                                 write metrics.om, traces/metrics/logs .otlp.json, logs.jsonl, profiles.folded
   truth SCENARIO [--seed N] [--duration D]      print the ground truth (answer key) as JSON
+  questions SCENARIO [--seed N] [--key]         the scenario's questions as JSON (--key: with the run's expected answers)
+  grade SCENARIO --answers FILE [--seed N]      grade an answer sheet (JSON); prints per-question grades as JSON
   check FILE                                    validate a scenario file
   bench [--json] [--seconds S]                  simulated spans/s and events/s per built-in (median of 3 runs)
   query SCENARIO --promql EXPR [--seed N] [--duration D] [--time T | --start T --end T --step D]
@@ -62,7 +64,9 @@ const USAGE_TRUTH: &str = "usage: obslab truth SCENARIO [--seed N] [--duration D
 const USAGE_CHECK: &str = "usage: obslab check FILE";
 const USAGE_BENCH: &str = "usage: obslab bench [--json] [--seconds S]";
 const USAGE_QUERY: &str = "usage: obslab query SCENARIO --promql EXPR [--seed N] [--duration D] [--time T | --start T --end T --step D]";
-const USAGE_TOP: &str = "usage: obslab <list|run|export|truth|check|bench|query|logs|traces|promqltest|help> [arguments] (see `obslab help`)";
+const USAGE_QUESTIONS: &str = "usage: obslab questions SCENARIO [--seed N] [--duration D] [--key]";
+const USAGE_GRADE: &str = "usage: obslab grade SCENARIO --answers FILE [--seed N] [--duration D]";
+const USAGE_TOP: &str = "usage: obslab <list|run|export|truth|check|bench|query|logs|traces|questions|grade|promqltest|help> [arguments] (see `obslab help`)";
 
 /// Runs the command line and returns the process exit code.
 pub fn main(args: Vec<String>) -> i32 {
@@ -81,6 +85,8 @@ pub fn main(args: Vec<String>) -> i32 {
             "check" => USAGE_CHECK,
             "bench" => USAGE_BENCH,
             "query" => USAGE_QUERY,
+            "questions" => USAGE_QUESTIONS,
+            "grade" => USAGE_GRADE,
             _ => USAGE_TOP,
         };
         if usage != USAGE_TOP {
@@ -101,6 +107,8 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         "promqltest" => return crate::query::promql::testing::promqltest_main(rest),
         "query" => cmd_query(rest),
+        "questions" => cmd_questions(rest),
+        "grade" => cmd_grade(rest),
         "logs" => return crate::query::logql::logs_main(rest),
         "traces" => return crate::query::traceql::traces_main(rest),
         other => Err(usage_err(USAGE_TOP, format!("unknown command '{other}'"))),
@@ -504,6 +512,42 @@ fn cmd_truth(args: &[String]) -> CliResult {
     let model = load_scenario(&a.positional[0])?;
     let run = sim::run(&model, seed, duration);
     println!("{}", run.truth.to_json());
+    Ok(())
+}
+
+fn cmd_questions(args: &[String]) -> CliResult {
+    let a = Args::parse(args, &["seed", "duration"], &["key"], USAGE_QUESTIONS)?;
+    a.expect_positional(&["SCENARIO"], USAGE_QUESTIONS)?;
+    let seed = a.seed(USAGE_QUESTIONS)?;
+    let duration = a.duration(USAGE_QUESTIONS)?;
+    let model = load_scenario(&a.positional[0])?;
+    let run = sim::run(&model, seed, duration);
+    println!("{}", crate::grading::sheet::questions_json(&run, a.switch("key")));
+    Ok(())
+}
+
+fn cmd_grade(args: &[String]) -> CliResult {
+    use crate::grading::sheet;
+    let a = Args::parse(args, &["seed", "duration", "answers"], &[], USAGE_GRADE)?;
+    a.expect_positional(&["SCENARIO"], USAGE_GRADE)?;
+    let file = a.values.get("answers").ok_or_else(|| usage_err(USAGE_GRADE, "--answers FILE is required".to_string()))?;
+    let src = std::fs::read_to_string(file).map_err(|e| CliError::Failure(format!("cannot read {file}: {e}")))?;
+    let sh = sheet::parse_sheet(&src).map_err(|e| {
+        let (line, col) = scenario::line_col(&src, e.at);
+        CliError::Failure(format!("{file}: line {line}, column {col}: {}", e.message))
+    })?;
+    let model = load_scenario(&a.positional[0])?;
+    if let Some(s) = &sh.scenario {
+        if s != &model.id {
+            return Err(CliError::Failure(format!("{file} answers scenario {s:?}, not {:?}", model.id)));
+        }
+    }
+    // The seed on the command line wins; else the sheet's; else the default.
+    let seed = if a.values.contains_key("seed") { a.seed(USAGE_GRADE)? } else { sh.seed.unwrap_or(1) };
+    let duration = a.duration(USAGE_GRADE)?;
+    let run = sim::run(&model, seed, duration);
+    let (graded, unknown) = sheet::grade_sheet(&run, &sh);
+    println!("{}", sheet::results_json(&run, &sh, &graded, &unknown));
     Ok(())
 }
 

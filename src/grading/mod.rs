@@ -8,8 +8,13 @@
 //! history), [`solver`] (the automated solver that proves questions fair).
 
 pub mod alerts;
+pub mod catalogue;
+pub mod compare;
+pub mod grade;
+pub mod question;
 pub mod quantity;
 pub mod rubric;
+pub mod sheet;
 pub mod solver;
 
 use std::fmt;

@@ -25,8 +25,8 @@ pub struct ScenarioFile {
     pub history: Option<HistorySpec>,
     /// The scenario's own dashboards (shown before the built-in RED and USE).
     pub dashboards: Vec<DashboardSpec>,
-    /// Questions arrive with the grading issue; kept opaque until then.
-    pub questions: Vec<Table>,
+    /// Graded questions (resolved by [`crate::grading::question`]).
+    pub questions: Vec<crate::grading::question::QuestionSpec>,
 }
 
 /// `[[dashboards]]`: a titled grid of PromQL panels.

@@ -4,7 +4,7 @@
 //! line, field and what was expected, and the built-in scenarios embedded
 //! at compile time.
 
-mod decode;
+pub(crate) mod decode;
 pub mod format;
 pub mod model;
 pub mod toml;

@@ -9,7 +9,7 @@ use crate::query::promql;
 use super::{line_col, ScenarioError};
 use crate::sim::time::{parse_duration, SimDuration};
 use crate::telemetry::log::{LogFormat, Severity};
-use super::toml::{Spanned, Table};
+use super::toml::Spanned;
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -38,7 +38,8 @@ pub struct Model {
     pub history: Option<History>,
     /// The scenario's own dashboards, queries parsed and units checked.
     pub dashboards: Vec<Dashboard>,
-    pub questions: Vec<Table>,
+    /// Graded questions, their answer sources checked.
+    pub questions: Vec<crate::grading::question::Question>,
 }
 
 #[derive(Clone, Debug)]
@@ -735,7 +736,10 @@ pub fn resolve(file: &f::ScenarioFile, src: &str) -> Result<Model, ScenarioError
         red_herrings,
         history,
         dashboards: resolve_dashboards(&cx, &file.dashboards)?,
-        questions: file.questions.clone(),
+        questions: match crate::grading::question::resolve(&file.questions) {
+            Ok(q) => q,
+            Err(e) => return cx.err(e.span, &e.path, e.message),
+        },
     })
 }
 
