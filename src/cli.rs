@@ -38,7 +38,7 @@ commands:
   promqltest FILE...                            run Prometheus's PromQL test scripts
   help                                          this text
 
-SCENARIO is a built-in id (see `obslab list`) or a path to a .toml file.
+SCENARIO is a built-in id (see `obslab list`), `drill` (the incident drill of the seed) or a path to a .toml file.
 The default seed is 1; D is a duration such as 90s, 10m or 1h (default: the scenario's).
 bench --seconds S caps the simulated time of each run at S seconds.";
 
@@ -222,7 +222,11 @@ impl Args {
 // ------------------------------------------------------------ scenarios
 
 /// A built-in id or a path to a scenario file, loaded and checked.
-fn load_scenario(arg: &str) -> Result<Model, CliError> {
+/// `drill` is the generated incident drill of that seed.
+pub(crate) fn load_scenario(arg: &str, seed: u64) -> Result<Model, CliError> {
+    if arg == scenario::drill::ID {
+        return scenario::drill::model(seed).map_err(|e| CliError::Failure(format!("drill {seed}: {e}")));
+    }
     let looks_like_path = arg.ends_with(".toml") || arg.contains('/') || arg.contains('\\');
     if !looks_like_path && let Some(src) = scenario::builtin(arg) {
         return scenario::load(src).map_err(|e| CliError::Failure(format!("built-in scenario {arg}: {e}")));
@@ -301,7 +305,7 @@ fn cmd_query(args: &[String]) -> CliResult {
     if is_range && (range.iter().any(|v| v.is_none()) || a.values.contains_key("time")) {
         return Err(usage_err(USAGE_QUERY, "a range query needs all of --start, --end and --step, and no --time"));
     }
-    let model = load_scenario(&a.positional[0])?;
+    let model = load_scenario(&a.positional[0], seed)?;
     let run = sim::run(&model, seed, duration);
     let store = &run.telemetry.series;
     let end_ms = run.telemetry.start_unix_ms + duration.unwrap_or(model.duration).micros() / 1000;
@@ -369,7 +373,7 @@ fn cmd_run(args: &[String]) -> CliResult {
     a.expect_positional(&["SCENARIO"], USAGE_RUN)?;
     let seed = a.seed(USAGE_RUN)?;
     let duration = a.duration(USAGE_RUN)?;
-    let model = load_scenario(&a.positional[0])?;
+    let model = load_scenario(&a.positional[0], seed)?;
     let Timed { run, wall_secs } = timed_run(&model, seed, duration);
     let st = &run.stats;
     let tel = &run.telemetry;
@@ -444,7 +448,7 @@ fn cmd_export(args: &[String]) -> CliResult {
         return Err(usage_err(USAGE_EXPORT, "missing --out DIR"));
     };
     let out = PathBuf::from(out);
-    let model = load_scenario(&a.positional[0])?;
+    let model = load_scenario(&a.positional[0], seed)?;
     std::fs::create_dir_all(&out).map_err(|e| CliError::Failure(format!("cannot create directory {}: {e}", out.display())))?;
     let run = sim::run(&model, seed, duration);
     println!(
@@ -509,7 +513,7 @@ fn cmd_truth(args: &[String]) -> CliResult {
     a.expect_positional(&["SCENARIO"], USAGE_TRUTH)?;
     let seed = a.seed(USAGE_TRUTH)?;
     let duration = a.duration(USAGE_TRUTH)?;
-    let model = load_scenario(&a.positional[0])?;
+    let model = load_scenario(&a.positional[0], seed)?;
     let run = sim::run(&model, seed, duration);
     println!("{}", run.truth.to_json());
     Ok(())
@@ -520,7 +524,7 @@ fn cmd_questions(args: &[String]) -> CliResult {
     a.expect_positional(&["SCENARIO"], USAGE_QUESTIONS)?;
     let seed = a.seed(USAGE_QUESTIONS)?;
     let duration = a.duration(USAGE_QUESTIONS)?;
-    let model = load_scenario(&a.positional[0])?;
+    let model = load_scenario(&a.positional[0], seed)?;
     let run = sim::run(&model, seed, duration);
     println!("{}", crate::grading::sheet::questions_json(&run, a.switch("key")));
     Ok(())
@@ -536,14 +540,14 @@ fn cmd_grade(args: &[String]) -> CliResult {
         let (line, col) = scenario::line_col(&src, e.at);
         CliError::Failure(format!("{file}: line {line}, column {col}: {}", e.message))
     })?;
-    let model = load_scenario(&a.positional[0])?;
+    // The seed on the command line wins; else the sheet's; else the default.
+    let seed = if a.values.contains_key("seed") { a.seed(USAGE_GRADE)? } else { sh.seed.unwrap_or(1) };
+    let model = load_scenario(&a.positional[0], seed)?;
     if let Some(s) = &sh.scenario {
         if s != &model.id {
             return Err(CliError::Failure(format!("{file} answers scenario {s:?}, not {:?}", model.id)));
         }
     }
-    // The seed on the command line wins; else the sheet's; else the default.
-    let seed = if a.values.contains_key("seed") { a.seed(USAGE_GRADE)? } else { sh.seed.unwrap_or(1) };
     let duration = a.duration(USAGE_GRADE)?;
     let run = sim::run(&model, seed, duration);
     let (graded, unknown) = sheet::grade_sheet(&run, &sh);

@@ -9,7 +9,8 @@ use obslab::scenario::load_builtin;
 use obslab::sim::{self, time::SimDuration, Run};
 
 fn run(id: &str, seed: u64, duration: Option<SimDuration>) -> Run {
-    sim::run(&load_builtin(id).unwrap(), seed, duration)
+    let model = if id == obslab::scenario::drill::ID { obslab::scenario::drill::model(seed).unwrap() } else { load_builtin(id).unwrap() };
+    sim::run(&model, seed, duration)
 }
 
 /// A number as a learner would type it, in base units.
@@ -95,6 +96,11 @@ fn bookstore_reference_answers_score_full_marks() {
 #[test]
 fn slo_rollout_reference_answers_score_full_marks() {
     check_scenario("slo-rollout", &[1, 7], None);
+}
+
+#[test]
+fn drill_reference_answers_score_full_marks() {
+    check_scenario("drill", &[4, 5, 6, 4127], None);
 }
 
 #[test]

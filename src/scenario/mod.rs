@@ -5,6 +5,7 @@
 //! at compile time.
 
 pub(crate) mod decode;
+pub mod drill;
 pub mod format;
 pub mod model;
 pub mod toml;
