@@ -560,6 +560,10 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             let mut rs = RSeries { labels: labels.clone(), drop_name: in_drop || !keep_name, ts: Vec::new(), vs: Vec::new() };
+            // A counter with no reset in the whole fetched range has none in
+            // any window: one pass here spares a scan per step, which is what
+            // makes `rate(x[3d])` at every minute of a month affordable.
+            let scan_resets = matches!(func, Func::Rate | Func::Increase) && vs.windows(2).any(|p| p[1] < p[0]);
             let (mut lo, mut hi) = (0usize, 0usize);
             let mut touched = 0usize;
             for i in 0..n {
@@ -579,8 +583,8 @@ impl<'a> Evaluator<'a> {
                 let w = Window { ts: &ts[lo..hi], vs: &vs[lo..hi], range_start: start, range_end: rt, range_ms: arg.range_ms, eval_ts: t };
                 let sc = |k: usize| scalars.get(k).map(|v| v[i]).unwrap_or(f64::NAN);
                 let r = match func {
-                    Func::Rate => fns::extrapolated_rate(w, true, true),
-                    Func::Increase => fns::extrapolated_rate(w, true, false),
+                    Func::Rate => fns::extrapolated_rate_scan(w, true, scan_resets, true),
+                    Func::Increase => fns::extrapolated_rate_scan(w, true, scan_resets, false),
                     Func::Delta => fns::extrapolated_rate(w, false, false),
                     Func::Irate => fns::instant_value(w, true),
                     Func::Idelta => fns::instant_value(w, false),

@@ -252,6 +252,13 @@ pub struct Window<'a> {
 
 /// `rate`, `increase` and `delta` with Prometheus's extrapolation.
 pub fn extrapolated_rate(w: Window, is_counter: bool, is_rate: bool) -> Option<f64> {
+    extrapolated_rate_scan(w, is_counter, is_counter, is_rate)
+}
+
+/// [`extrapolated_rate`] with the per-window scan for counter resets made
+/// optional: a caller that knows the window holds no reset passes
+/// `scan_resets = false` and gets the same result in constant time.
+pub fn extrapolated_rate_scan(w: Window, is_counter: bool, scan_resets: bool, is_rate: bool) -> Option<f64> {
     let n = w.vs.len();
     if n < 2 {
         return None;
@@ -259,7 +266,7 @@ pub fn extrapolated_rate(w: Window, is_counter: bool, is_rate: bool) -> Option<f
     let first_t = w.ts[0];
     let last_t = w.ts[n - 1];
     let mut result = w.vs[n - 1] - w.vs[0];
-    if is_counter {
+    if is_counter && scan_resets {
         let mut prev = w.vs[0];
         for &cur in &w.vs[1..] {
             if cur < prev {
