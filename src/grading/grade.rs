@@ -173,6 +173,17 @@ pub fn failing_span(run: &Run, trace: TraceId) -> Option<SpanId> {
     spans.iter().filter(|s| is_err(s)).find(|s| !spans.iter().any(|c| c.parent == s.span_id && is_err(c))).map(|s| s.span_id)
 }
 
+/// Whether span `s` is the parent or a child of one of `spans` in `trace`
+/// (a pause shows as the gap in a client span while the ground truth marks
+/// the server span it delayed, or the other way round).
+fn next_to(run: &Run, trace: TraceId, s: SpanId, spans: &[SpanId]) -> bool {
+    let store = &run.telemetry.traces;
+    let Some(t) = store.trace(trace) else { return false };
+    let all = store.trace_spans(t);
+    let parent = |id: SpanId| all.iter().find(|r| r.span_id == id).map(|r| r.parent);
+    spans.iter().any(|&m| parent(m) == Some(s) || parent(s) == Some(m))
+}
+
 fn norm(s: &str) -> String {
     s.trim().trim_matches(|c| c == '"' || c == '\'' || c == '`').trim().to_lowercase()
 }
@@ -332,15 +343,14 @@ pub fn grade(q: &Question, answer: &str, run: &Run, hints_used: u32) -> Result<G
             }
         }
         (Kind::Window, Expected::Windows(ws)) => {
+            // Full marks when at least half of the answer lies in one
+            // incident: a P99 chart shows the part of an incident in which
+            // requests were slow, which may be shorter than the fault.
             let (a, b) = parse_window(answer, run.telemetry.start_unix_ms)?;
-            let iou = |&(x, y): &(i64, i64)| {
-                let inter = (b.min(y) - a.max(x)).max(0) as f64;
-                let union = (b.max(y) - a.min(x)) as f64;
-                if union > 0.0 { inter / union } else { 0.0 }
-            };
-            let best = ws.iter().map(iou).fold(0.0, f64::max);
+            let inside = |&(x, y): &(i64, i64)| (b.min(y) - a.max(x)).max(0) as f64 / (b - a) as f64;
+            let best = ws.iter().map(inside).fold(0.0, f64::max);
             let score = if best >= 0.5 { max } else { max * best / 0.5 };
-            let mut g = Grade::scored(score, max, format!("Your window overlaps an incident by {:.0}% (intersection over union).", best * 100.0));
+            let mut g = Grade::scored(score, max, format!("{:.0}% of your window lies in an incident.", best * 100.0));
             if g.verdict != Verdict::Correct {
                 g.missed.extend(ws.iter().take(5).map(|&(x, y)| format!("incident {} to {}", format_rfc3339_ms(x), format_rfc3339_ms(y))));
             }
@@ -351,7 +361,7 @@ pub fn grade(q: &Question, answer: &str, run: &Run, hints_used: u32) -> Result<G
             let want_span = matches!(q.source, Source::Truth(TruthKey::FailedRequest));
             match ev.iter().find(|(t, _)| *t == trace) {
                 Some((_, spans)) => match span {
-                    Some(s) if spans.contains(&s) => Grade::scored(max, max, "Yes: this trace shows it, at that span."),
+                    Some(s) if spans.contains(&s) || (!want_span && next_to(run, trace, s, spans)) => Grade::scored(max, max, "Yes: this trace shows it, at that span."),
                     Some(_) => {
                         let mut g = Grade::scored(max / 2.0, max, "The trace is right but that span is not the one.");
                         g.missed.push(format!("the span is {}", spans[0]));
