@@ -342,7 +342,7 @@ impl Engine {
         }
         let pool_warn = |tel: &mut Telemetry| tel.logs.add_template(LogTemplate {
             logger: "db.pool".into(),
-            body: "timed out waiting for connection from pool {pool} after {waited_ms}ms (pending={pending}, active={active}, max={max}); still waiting".into(),
+            body: "timed out waiting for connection from pool {pool} after {waited_ms}ms (pending={pending}, active={active}, max={max})".into(),
             fields: vec!["pool".into(), "waited_ms".into(), "pending".into(), "active".into(), "max".into()],
         });
         let pool_tpl = pool_warn(&mut tel);
@@ -1667,11 +1667,13 @@ impl Engine {
             }
             if self.model.instrumentation.log_level <= Severity::Warn {
                 let pl = &self.replicas[ri].pools[p as usize];
+                // Active counts leaked connections too, as the used-connections gauge does.
+                let leaked = pl.leaked.iter().filter(|&&t| t > now).count();
                 let fields = vec![
                     LogValue::Str(self.model.datastores[ds].name.as_str().into()),
                     LogValue::Int(waited / 1000),
                     LogValue::Int(pl.waiters.len() as i64),
-                    LogValue::Int(pl.in_use as i64),
+                    LogValue::Int((pl.in_use as usize + leaked) as i64),
                     LogValue::Int(pl.size as i64),
                 ];
                 let tpl = pl.warn_template;
