@@ -58,6 +58,7 @@ fn wrong_answer(q: &Question, run: &Run) -> Option<String> {
         },
         Expected::KeyPoints => "I would restart everything and hope.".into(),
         Expected::Replay => "alert: Always\nexpr: vector(1)".into(),
+        Expected::Plan { reference, .. } => reference.replace("\"status\"]", "\"status\", \"user_id\"]"),
     })
 }
 
@@ -113,4 +114,148 @@ fn the_policy_answer_depends_on_the_seed() {
         })
         .collect();
     assert_eq!(answers.len(), 2, "some months leave budget and some exhaust it: {answers:?}");
+}
+
+/// The bookstore's plan question on one run, and graders for plans.
+mod plan {
+    use super::*;
+    use obslab::grading::plan::{estimate, parse_plan, render, WEIGHTS};
+    use obslab::grading::Grade;
+    use obslab::scenario::model::MetricLabel;
+    use std::sync::OnceLock;
+
+    fn shared() -> &'static Run {
+        static RUN: OnceLock<Run> = OnceLock::new();
+        RUN.get_or_init(|| run("bookstore", 3, Some(SimDuration::from_secs(15 * 60))))
+    }
+
+    fn question(r: &Run) -> Question {
+        r.model.questions.iter().find(|q| q.kind == Kind::Plan).cloned().expect("the bookstore has a plan question")
+    }
+
+    fn reference(r: &Run) -> String {
+        expected(&question(r), r).unwrap().display()
+    }
+
+    fn graded(text: &str) -> Grade {
+        let r = shared();
+        grade(&question(r), text, r, 0).unwrap_or_else(|e| panic!("{text}\nrejected: {e}"))
+    }
+
+    fn weight(id: &str) -> f64 {
+        WEIGHTS.iter().find(|(i, _)| *i == id).unwrap().1
+    }
+
+    /// Asserts the plan loses exactly the weights of `failing`, and the
+    /// feedback says each of `says`.
+    fn expect(text: &str, failing: &[&str], says: &[&str]) {
+        let g = graded(text);
+        let q = question(shared());
+        let lost: f64 = failing.iter().map(|f| weight(f)).sum();
+        assert!((g.score - (1.0 - lost) * q.points).abs() < 1e-9, "{text}\nscored {}/{} ({failing:?} should fail):\n{}", g.score, g.max, g.feedback);
+        for f in failing {
+            assert!(g.missed.iter().any(|m| m.starts_with(&format!("{f}:"))), "{f} should be in missed: {:?}", g.missed);
+        }
+        for s in says {
+            assert!(g.feedback.contains(s), "feedback should say {s:?}:\n{}", g.feedback);
+        }
+    }
+
+    fn with(edit: &str, to: &str) -> String {
+        let r = reference(shared());
+        assert!(r.contains(edit), "{edit} not in {r}");
+        r.replace(edit, to)
+    }
+
+    #[test]
+    fn the_reference_plan_passes_every_check() {
+        let g = graded(&reference(shared()));
+        assert_eq!(g.verdict, Verdict::Correct, "{}", g.feedback);
+        assert!(g.feedback.contains("passes 6 of 6"), "{}", g.feedback);
+        assert!(g.feedback.contains("GET /books/{id}"), "the routes are named: {}", g.feedback);
+    }
+
+    #[test]
+    fn the_scenarios_own_plan_is_a_good_one() {
+        let src = obslab::scenario::builtin("bookstore").unwrap();
+        let at = src.find("\n[instrumentation]\n").unwrap() + 1;
+        let end = at + src[at..].find("\n# ---").unwrap();
+        let g = graded(&src[at..end]);
+        assert_eq!(g.verdict, Verdict::Correct, "{}", g.feedback);
+    }
+
+    #[test]
+    fn wrong_plans_lose_the_checks_they_break_and_say_why() {
+        expect(&with("\"status\"]", "\"status\", \"user_id\"]"), &["bounded", "budget"], &["`user_id` (50,000 values: traffic.users = 50000)", "over the budget of 2,000", "cardinality limit (2,000 label sets per metric)", "otel_metric_overflow"]);
+        let raised = with("\"status\"]", "\"status\", \"user_id\"]").replace("cardinality_limit = 2000", "cardinality_limit = 1000000");
+        expect(&raised, &["bounded", "budget"], &["the default the re-run keeps to stay quick"]);
+        expect(&with("\"route\"", "\"path\""), &["red", "template", "bounded", "budget"], &["GET /books/{id} and GET /orders/{id} lack series of their own", "`path` (40,003 values", "/books/8123"]);
+        expect(&with("\"route\", ", ""), &["red", "template"], &["without `route` every route shares one series"]);
+        expect(&with(", \"status\"", ""), &["red"], &["without `status`", "no error ratio"]);
+        expect(&with("propagation = true", "propagation = false"), &["tracing"], &["propagation is off", "lone span"]);
+        expect(&with("tracing = true", "tracing = false"), &["tracing", "logs"], &["tracing is off"]);
+        expect(&with("log_trace_ids = true", "log_trace_ids = false"), &["logs"], &["log_trace_ids = false"]);
+        expect(&with("log_format = \"json\"", "log_format = \"plain\""), &["logs"], &["plain-text"]);
+        expect(&with("metrics = true", "metrics = false"), &["red", "template", "bounded", "budget"], &["metrics are off", "GET /books, GET /books/{id}, POST /orders, GET /orders/{id} and GET /healthz lack coverage"]);
+        // A plan must say what it judges, not lean on the defaults.
+        expect("metrics = true\nmetric_labels = [\"method\", \"route\", \"status\"]\n", &["tracing", "logs"], &["does not say `tracing` or `propagation`"]);
+    }
+
+    #[test]
+    fn a_malformed_plan_is_rejected_with_line_column_and_field() {
+        let r = shared();
+        let text = with("log_level = \"info\"", "log_level = \"loud\"");
+        let e = grade(&question(r), &text, r, 0).unwrap_err();
+        assert_eq!(&text[e.span.clone()], "\"loud\"");
+        assert!(e.message.contains("column 13: instrumentation.log_level: expected debug, info, warn or error"), "{}", e.message);
+        let e = grade(&question(r), "[instrumentation]\nmetrics = true\nspans = true\n", r, 0).unwrap_err();
+        assert!(e.message.starts_with("line 3, column 1: instrumentation.spans: unknown field `spans`"), "{}", e.message);
+    }
+
+    #[test]
+    fn the_estimate_multiplies_label_values_replicas_and_series_per_histogram() {
+        let r = shared();
+        let mut p = parse_plan(&reference(r)).unwrap().instrumentation;
+        let e = estimate(&p, r);
+        let count = |l: &str| -> u64 {
+            let q = format!("count(count by ({l}) (http_server_request_duration_seconds_count))");
+            match obslab::query::promql::instant_query(&r.telemetry.series, &q, r.telemetry.start_unix_ms + r.model.duration.micros() / 1000).unwrap() {
+                obslab::query::promql::Value::Vector(v) => v[0].f as u64,
+                _ => unreachable!(),
+            }
+        };
+        let (methods, routes, statuses) = (count("http_request_method"), count("http_route"), count("http_response_status_code"));
+        assert_eq!((methods, routes), (2, 5));
+        assert_eq!(e.per_label.iter().map(|l| l.values).collect::<Vec<_>>(), [methods, routes, statuses]);
+        let per_set = p.buckets.len() as u64 + 3;
+        assert_eq!(e.series, methods * routes * statuses * 2 * per_set + 2, "{}", e.formula());
+        assert!((e.bytes_per_month - e.series as f64 * (30.0 * 86400.0 / 15.0) * 1.3).abs() < 1.0);
+        p.metric_labels.push(MetricLabel::UserId);
+        let u = estimate(&p, r);
+        assert_eq!(u.series - 2, (e.series - 2) * r.model.traffic.users as u64, "{}", u.formula());
+        p.metric_labels = vec![MetricLabel::Path];
+        assert_eq!(estimate(&p, r).per_label[0].values, 3 + 2 * r.model.traffic.products as u64);
+        p.metrics = false;
+        assert_eq!(estimate(&p, r).series, 0);
+        assert_eq!(render(&parse_plan(&render(&p)).unwrap().instrumentation), render(&p));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+        #[test]
+        fn no_answer_text_panics(text in "\\PC{0,80}", cut in 0usize..400, insert in "[\\[\\]=\"a-z_ .0-9\n#{},]{0,12}") {
+            let r = shared();
+            let q = question(r);
+            let _ = grade(&q, &text, r, 0);
+            // Damage a real plan so the decoder and resolver see near misses too.
+            let good = reference(r);
+            let mut at = cut.min(good.len());
+            while !good.is_char_boundary(at) { at -= 1; }
+            let damaged = format!("{}{}{}", &good[..at], insert, &good[(at + insert.len()).min(good.len())..]);
+            if let Err(e) = grade(&q, &damaged, r, 0) {
+                proptest::prop_assert!(e.span.end <= damaged.len() && e.span.start <= e.span.end, "{e:?}");
+                proptest::prop_assert!(damaged.is_char_boundary(e.span.start) && damaged.is_char_boundary(e.span.end));
+            }
+        }
+    }
 }

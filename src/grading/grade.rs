@@ -38,6 +38,9 @@ pub enum Expected {
     Query(String),
     Replay,
     KeyPoints,
+    /// A plan that passes every rule on this run (the scenario's own plan,
+    /// corrected where it breaks one), as TOML, and its estimated series.
+    Plan { reference: String, series: u64 },
 }
 
 impl Expected {
@@ -59,6 +62,7 @@ impl Expected {
             Expected::Query(q) => q.clone(),
             Expected::Replay => "graded by replaying the history".into(),
             Expected::KeyPoints => "see the model answer".into(),
+            Expected::Plan { reference, .. } => reference.clone(),
         }
     }
 }
@@ -81,6 +85,15 @@ pub fn expected(q: &Question, run: &Run) -> Result<Expected, QuestionBug> {
     match &q.source {
         Source::KeyPoints => Ok(Expected::KeyPoints),
         Source::Replay => Ok(Expected::Replay),
+        Source::Rules => {
+            let good = super::plan::good_plan(&run.model.instrumentation);
+            let est = super::plan::estimate(&good, run);
+            let budget = q.series_budget.unwrap_or(u64::MAX);
+            if est.series > budget {
+                return Err(QuestionBug(format!("even a plan with only method, route and status needs {} series on this run ({}), over the question's series_budget of {budget}", est.series, est.formula())));
+            }
+            Ok(Expected::Plan { reference: super::plan::render(&good), series: est.series })
+        }
         Source::Reference { expr, .. } => Ok(Expected::Query(expr.clone())),
         Source::PromQL { expr, label } => {
             let secs = run.model.duration.micros() / 1_000_000;
@@ -400,6 +413,7 @@ pub fn grade(q: &Question, answer: &str, run: &Run, hints_used: u32) -> Result<G
             g
         }
         (Kind::AlertRules, Expected::Replay) => super::alerts::grade_rules(answer, run, max)?,
+        (Kind::Plan, Expected::Plan { .. }) => super::plan::grade_plan(q, answer, run, max)?,
         _ => return unreachable_source(),
     };
     if hints_used > 0 {

@@ -5,12 +5,14 @@
 //!
 //! One module per kind of answer: [`quantity`] (numbers with units),
 //! [`rubric`] (free-text key points), [`alerts`] (alert rules replayed over
-//! history), [`solver`] (the automated solver that proves questions fair).
+//! history), [`plan`] (instrumentation plans judged by rules, with their
+//! series and storage estimate), [`solver`] (the automated solver that proves questions fair).
 
 pub mod alerts;
 pub mod catalogue;
 pub mod compare;
 pub mod grade;
+pub mod plan;
 pub mod question;
 pub mod quantity;
 pub mod rubric;

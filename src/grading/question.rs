@@ -33,11 +33,13 @@ pub enum Kind {
     AlertRules,
     /// Free text scored against key points (a self-check).
     Rubric,
+    /// An `[instrumentation]` table judged by the plan rules ([`super::plan`]).
+    Plan,
 }
 
 impl Kind {
-    pub const NAMES: &'static [&'static str] = &["choice", "multi", "number", "entity", "evidence", "window", "query", "alert_rules", "rubric"];
-    const CHOICES: [(&'static str, Kind); 9] = [
+    pub const NAMES: &'static [&'static str] = &["choice", "multi", "number", "entity", "evidence", "window", "query", "alert_rules", "rubric", "plan"];
+    const CHOICES: [(&'static str, Kind); 10] = [
         ("choice", Kind::Choice),
         ("multi", Kind::Multi),
         ("number", Kind::Number),
@@ -47,6 +49,7 @@ impl Kind {
         ("query", Kind::Query),
         ("alert_rules", Kind::AlertRules),
         ("rubric", Kind::Rubric),
+        ("plan", Kind::Plan),
     ];
     pub fn as_str(self) -> &'static str {
         Kind::CHOICES.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("choice")
@@ -179,6 +182,8 @@ pub enum Source {
     Replay,
     /// Rubric: key points.
     KeyPoints,
+    /// Plan: the instrumentation rules, with the run's label values.
+    Rules,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -210,6 +215,8 @@ pub struct Question {
     pub endpoint: Option<String>,
     pub key_points: Vec<KeyPoint>,
     pub model_answer: String,
+    /// Plan questions: the most series the request metrics may have.
+    pub series_budget: Option<u64>,
 }
 
 /// `[[questions]]` as written, before the answer source is checked.
@@ -234,6 +241,7 @@ pub struct QuestionSpec {
     pub endpoint: Option<String>,
     pub key_points: Vec<KeyPointSpec>,
     pub model_answer: String,
+    pub series_budget: Option<Spanned<u64>>,
 }
 
 #[derive(Clone, Debug)]
@@ -263,6 +271,7 @@ const QUESTION_FIELDS: &[&str] = &[
     "endpoint",
     "key_points",
     "model_answer",
+    "series_budget",
 ];
 
 impl Decode for Kind {
@@ -314,6 +323,7 @@ impl Decode for QuestionSpec {
             endpoint: f.optional("endpoint")?,
             key_points: f.or("key_points", Vec::new)?,
             model_answer: f.or("model_answer", String::new)?,
+            series_budget: f.optional("series_budget")?,
         })
     }
 }
@@ -373,6 +383,13 @@ pub fn resolve(specs: &[QuestionSpec]) -> Result<Vec<Question>, QuestionError> {
         if s.kind == Kind::Number && s.unit.is_none() {
             return qerr(s.id.span(), path("unit"), "a number question needs `unit`: time, ratio, count, rate or bytes");
         }
+        let series_budget = match (&s.series_budget, s.kind) {
+            (Some(b), Kind::Plan) if *b.get_ref() == 0 => return qerr(b.span(), path("series_budget"), "expected a budget of at least 1 series"),
+            (Some(b), Kind::Plan) => Some(*b.get_ref()),
+            (None, Kind::Plan) => return qerr(s.id.span(), path("series_budget"), "a plan question needs `series_budget`: the most series the request metrics may have"),
+            (Some(b), _) => return qerr(b.span(), path("series_budget"), "only plan questions take `series_budget`"),
+            (None, _) => None,
+        };
         if s.kind == Kind::Rubric && s.key_points.is_empty() {
             return qerr(s.id.span(), path("key_points"), "a rubric question needs key points");
         }
@@ -404,6 +421,7 @@ pub fn resolve(specs: &[QuestionSpec]) -> Result<Vec<Question>, QuestionError> {
             endpoint: s.endpoint.clone(),
             key_points: s.key_points.iter().map(|k| KeyPoint { id: k.id.clone(), text: k.text.clone(), phrasings: k.phrasings.clone() }).collect(),
             model_answer: s.model_answer.clone(),
+            series_budget,
         });
     }
     Ok(out)
@@ -413,6 +431,11 @@ fn resolve_source(s: &QuestionSpec, path: &dyn Fn(&str) -> String) -> Result<Sou
     match s.kind {
         Kind::Rubric => return Ok(Source::KeyPoints),
         Kind::AlertRules => return Ok(Source::Replay),
+        Kind::Plan if s.answer.is_some() => {
+            let a = s.answer.as_ref().map(|a| a.span()).unwrap_or(0..0);
+            return qerr(a, path("answer"), "a plan question takes no `answer`: the rules and the run's data are its answer");
+        }
+        Kind::Plan => return Ok(Source::Rules),
         Kind::Query => {
             let Some(r) = &s.reference else {
                 return qerr(s.id.span(), path("reference"), "a query question needs a `reference` query");

@@ -159,6 +159,9 @@ fn write_question(w: &mut JsonWriter, q: &Question) {
         }
         w.end_array();
     }
+    if let Some(b) = q.series_budget {
+        w.field_int("series_budget", b as i128);
+    }
     w.field_int("hints", q.hints.len() as i128).field_float("hint_cost", q.hint_cost);
 }
 

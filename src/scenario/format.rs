@@ -285,9 +285,9 @@ pub struct MixSpec {
 pub struct InstrumentationSpec {
     pub metrics: bool,
     /// Labels on the HTTP server metrics: method, route, path, status, user_id, product_id.
-    pub metric_labels: Vec<String>,
-    /// Histogram buckets in seconds; default the OTel HTTP buckets.
-    pub buckets: Vec<f64>,
+    pub metric_labels: Vec<Spanned<String>>,
+    /// Histogram buckets in seconds; default (empty) the OTel HTTP buckets.
+    pub buckets: Spanned<Vec<f64>>,
     pub inflight_gauge: bool,
     /// Distinct label sets per metric before the SDK folds the rest into
     /// an `otel_metric_overflow="true"` series (the OTel SDK default).
@@ -295,13 +295,13 @@ pub struct InstrumentationSpec {
     pub tracing: bool,
     pub propagation: bool,
     /// Head sampling ratio at the edge.
-    pub sampling_ratio: f64,
+    pub sampling_ratio: Spanned<f64>,
     /// Tail sampling: keep traces slower than this at the root.
     pub keep_slower_than: Spanned<String>,
     /// Tail sampling: share of the other (fast, ok) traces kept.
-    pub keep_ratio: f64,
-    pub log_format: String,
-    pub log_level: String,
+    pub keep_ratio: Spanned<f64>,
+    pub log_format: Spanned<String>,
+    pub log_level: Spanned<String>,
     pub log_trace_ids: bool,
     pub profiling: bool,
 }
@@ -319,8 +319,12 @@ fn yes() -> bool {
 fn one_f() -> f64 {
     1.0
 }
-fn default_labels() -> Vec<String> {
-    vec!["method".into(), "route".into(), "status".into()]
+/// A default value: not from the file, so its span is `0..0`.
+fn unspanned<T>(value: T) -> Spanned<T> {
+    Spanned::new(0..0, value)
+}
+fn default_labels() -> Vec<Spanned<String>> {
+    ["method", "route", "status"].into_iter().map(|l| unspanned(l.to_string())).collect()
 }
 fn default_card() -> u32 {
     2000
@@ -328,14 +332,14 @@ fn default_card() -> u32 {
 fn default_slow() -> Spanned<String> {
     Spanned::new(0..0, "250ms".into())
 }
-fn default_keep() -> f64 {
-    0.05
+fn default_keep() -> Spanned<f64> {
+    unspanned(0.05)
 }
-fn default_log_format() -> String {
-    "json".into()
+fn default_log_format() -> Spanned<String> {
+    unspanned("json".into())
 }
-fn default_log_level() -> String {
-    "info".into()
+fn default_log_level() -> Spanned<String> {
+    unspanned("info".into())
 }
 
 #[derive(Clone, Debug)]
@@ -577,12 +581,12 @@ impl Decode for InstrumentationSpec {
         Ok(InstrumentationSpec {
             metrics: f.or("metrics", yes)?,
             metric_labels: f.or("metric_labels", default_labels)?,
-            buckets: f.or("buckets", Vec::new)?,
+            buckets: f.or("buckets", || unspanned(Vec::new()))?,
             inflight_gauge: f.or("inflight_gauge", yes)?,
             cardinality_limit: f.or("cardinality_limit", default_card)?,
             tracing: f.or("tracing", yes)?,
             propagation: f.or("propagation", yes)?,
-            sampling_ratio: f.or("sampling_ratio", one_f)?,
+            sampling_ratio: f.or("sampling_ratio", || unspanned(one_f()))?,
             keep_slower_than: f.or("keep_slower_than", default_slow)?,
             keep_ratio: f.or("keep_ratio", default_keep)?,
             log_format: f.or("log_format", default_log_format)?,
@@ -688,9 +692,9 @@ mod tests {
         assert_eq!(f.datastores[0].concurrency, 32);
         let i = &f.instrumentation;
         assert!(i.metrics && i.inflight_gauge && i.tracing && i.propagation && i.log_trace_ids && i.profiling);
-        assert_eq!(i.metric_labels, ["method", "route", "status"]);
-        assert_eq!((i.cardinality_limit, i.sampling_ratio, i.keep_ratio), (2000, 1.0, 0.05));
-        assert_eq!((i.keep_slower_than.get_ref().as_str(), i.log_format.as_str(), i.log_level.as_str()), ("250ms", "json", "info"));
+        assert_eq!(i.metric_labels.iter().map(|l| l.get_ref().as_str()).collect::<Vec<_>>(), ["method", "route", "status"]);
+        assert_eq!((i.cardinality_limit, *i.sampling_ratio.get_ref(), *i.keep_ratio.get_ref()), (2000, 1.0, 0.05));
+        assert_eq!((i.keep_slower_than.get_ref().as_str(), i.log_format.get_ref().as_str(), i.log_level.get_ref().as_str()), ("250ms", "json", "info"));
         assert!(f.incidents.is_none() && f.catalogue.is_none() && f.history.is_none() && f.questions.is_empty());
     }
 

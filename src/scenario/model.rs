@@ -151,6 +151,20 @@ pub enum MetricLabel {
 }
 
 impl MetricLabel {
+    /// The names a plan writes (`book_id` is read as `product_id` too).
+    pub const NAMES: &'static [&'static str] = &["method", "route", "path", "status", "user_id", "product_id"];
+    pub const ALL: [MetricLabel; 6] = [MetricLabel::Method, MetricLabel::Route, MetricLabel::Path, MetricLabel::Status, MetricLabel::UserId, MetricLabel::ProductId];
+    /// The name a plan writes, e.g. `route`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricLabel::Method => "method",
+            MetricLabel::Route => "route",
+            MetricLabel::Path => "path",
+            MetricLabel::Status => "status",
+            MetricLabel::UserId => "user_id",
+            MetricLabel::ProductId => "product_id",
+        }
+    }
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "method" => MetricLabel::Method,
@@ -591,41 +605,9 @@ pub fn resolve(file: &f::ScenarioFile, src: &str) -> Result<Model, ScenarioError
     }
     let traffic = Traffic { rate: t.rate, daily_curve, users: t.users, products: t.products, categories: t.categories.clone(), bursts, mix };
 
-    let i = &file.instrumentation;
-    let mut metric_labels = Vec::new();
-    for (k, l) in i.metric_labels.iter().enumerate() {
-        match MetricLabel::parse(l) {
-            Some(m) if !metric_labels.contains(&m) => metric_labels.push(m),
-            Some(_) => {}
-            None => return cx.err(0..0, &format!("instrumentation.metric_labels[{k}]"), format!("expected one of method, route, path, status, user_id, product_id, found {l:?}")),
-        }
-    }
-    let buckets = if i.buckets.is_empty() { crate::telemetry::semconv::HTTP_BUCKETS.to_vec() } else { i.buckets.clone() };
-    if buckets.windows(2).any(|w| !(w[0] < w[1])) || buckets.iter().any(|b| !b.is_finite() || *b <= 0.0) || buckets.len() > 64 {
-        return cx.err(0..0, "instrumentation.buckets", "expected up to 64 increasing positive bucket bounds");
-    }
-    let instrumentation = Instrumentation {
-        metrics: i.metrics,
-        metric_labels,
-        buckets,
-        inflight_gauge: i.inflight_gauge,
-        cardinality_limit: i.cardinality_limit.max(1),
-        tracing: i.tracing,
-        propagation: i.propagation,
-        sampling_ratio: cx.ratio(i.sampling_ratio, "instrumentation.sampling_ratio")?,
-        keep_slower_than: cx.dur(&i.keep_slower_than, "instrumentation.keep_slower_than")?,
-        keep_ratio: cx.ratio(i.keep_ratio, "instrumentation.keep_ratio")?,
-        log_format: match i.log_format.as_str() {
-            "json" => LogFormat::Json,
-            "plain" | "text" => LogFormat::Plain,
-            other => return cx.err(0..0, "instrumentation.log_format", format!("expected \"json\" or \"plain\", found {other:?}")),
-        },
-        log_level: match Severity::parse(&i.log_level) {
-            Some(s) => s,
-            None => return cx.err(0..0, "instrumentation.log_level", format!("expected debug, info, warn or error, found {:?}", i.log_level)),
-        },
-        log_trace_ids: i.log_trace_ids,
-        profiling: i.profiling,
+    let instrumentation = match resolve_instrumentation(&file.instrumentation, "instrumentation") {
+        Ok(i) => i,
+        Err(e) => return cx.err(e.span, &e.path, e.message),
     };
 
     let incidents = match &file.incidents {
@@ -740,6 +722,66 @@ pub fn resolve(file: &f::ScenarioFile, src: &str) -> Result<Model, ScenarioError
             Ok(q) => q,
             Err(e) => return cx.err(e.span, &e.path, e.message),
         },
+    })
+}
+
+/// A field of a table that does not resolve: where it is (`0..0` for a
+/// default), its path and a sentence saying what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub span: std::ops::Range<usize>,
+    pub path: String,
+    pub message: String,
+}
+
+/// Resolves an `[instrumentation]` table (decoded at `path`) into the plan
+/// the simulator follows. Shared by scenario files and by answers that are
+/// plans (`grading::plan`), so both accept and reject the same tables.
+pub fn resolve_instrumentation(i: &f::InstrumentationSpec, path: &str) -> Result<Instrumentation, FieldError> {
+    let at = |span: std::ops::Range<usize>, field: &str, message: String| FieldError { span, path: format!("{path}.{field}"), message };
+    let ratio = |v: &Spanned<f64>, field: &str| -> Result<f64, FieldError> {
+        let x = *v.get_ref();
+        if (0.0..=1.0).contains(&x) { Ok(x) } else { Err(at(v.span(), field, format!("expected a ratio between 0 and 1, found {x}"))) }
+    };
+    let mut metric_labels = Vec::new();
+    for (k, l) in i.metric_labels.iter().enumerate() {
+        match MetricLabel::parse(l.get_ref()) {
+            Some(m) if !metric_labels.contains(&m) => metric_labels.push(m),
+            Some(_) => {}
+            None => return Err(at(l.span(), &format!("metric_labels[{k}]"), format!("expected one of {}, found {:?}", MetricLabel::NAMES.join(", "), l.get_ref()))),
+        }
+    }
+    let written = i.buckets.get_ref();
+    let buckets = if written.is_empty() { crate::telemetry::semconv::HTTP_BUCKETS.to_vec() } else { written.clone() };
+    if buckets.windows(2).any(|w| !(w[0] < w[1])) || buckets.iter().any(|b| !b.is_finite() || *b <= 0.0) || buckets.len() > 64 {
+        return Err(at(i.buckets.span(), "buckets", "expected up to 64 increasing positive bucket bounds".into()));
+    }
+    let keep_slower_than = match parse_duration(i.keep_slower_than.get_ref()) {
+        Ok(d) => d,
+        Err(e) => return Err(at(i.keep_slower_than.span(), "keep_slower_than", format!("expected a duration such as \"250ms\", \"15s\" or \"1h\", found {:?}: {}", i.keep_slower_than.get_ref(), e.message))),
+    };
+    Ok(Instrumentation {
+        metrics: i.metrics,
+        metric_labels,
+        buckets,
+        inflight_gauge: i.inflight_gauge,
+        cardinality_limit: i.cardinality_limit.max(1),
+        tracing: i.tracing,
+        propagation: i.propagation,
+        sampling_ratio: ratio(&i.sampling_ratio, "sampling_ratio")?,
+        keep_slower_than,
+        keep_ratio: ratio(&i.keep_ratio, "keep_ratio")?,
+        log_format: match i.log_format.get_ref().as_str() {
+            "json" => LogFormat::Json,
+            "plain" | "text" => LogFormat::Plain,
+            other => return Err(at(i.log_format.span(), "log_format", format!("expected \"json\" or \"plain\", found {other:?}"))),
+        },
+        log_level: match Severity::parse(i.log_level.get_ref()) {
+            Some(s) => s,
+            None => return Err(at(i.log_level.span(), "log_level", format!("expected debug, info, warn or error, found {:?}", i.log_level.get_ref()))),
+        },
+        log_trace_ids: i.log_trace_ids,
+        profiling: i.profiling,
     })
 }
 
