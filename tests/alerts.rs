@@ -75,10 +75,10 @@ fn multiwindow_beats_the_naive_threshold_and_pages_fast_burns_within_minutes() {
                 assert!(page.alerts.iter().any(|a| a.attribution == Attribution::Detects(d.incident) && a.fired_at_ms - i.start_ms <= 5 * 60_000), "seed {seed}");
             }
         }
-        // Planned maintenance is a false positive for both: the metrics
-        // cannot tell its 503s from an outage's.
+        // Planned maintenance drains checkout at the edge: the services
+        // count no request, so no error-ratio rule fires for it.
         let maint = mw.incidents.iter().position(|i| i.kind == "maintenance").expect("a maintenance window");
-        assert!(mw.rules.iter().any(|r| r.alerts.iter().any(|a| a.attribution == Attribution::During(maint))), "seed {seed}");
+        assert!(!mw.rules.iter().any(|r| r.alerts.iter().any(|a| a.attribution == Attribution::During(maint))), "seed {seed}");
     }
     println!("{}", lines.join("\n"));
     assert!(better * 4 >= SEEDS.count() * 3, "multiwindow better on only {better} seeds:\n{}", lines.join("\n"));
