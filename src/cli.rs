@@ -347,6 +347,10 @@ fn cmd_list(args: &[String]) -> CliResult {
             Err(e) => rows.push((b.id.to_string(), format!("(invalid: {e})"), "-".into(), "-".into())),
         }
     }
+    match scenario::drill::model(1) {
+        Ok(m) => rows.push((scenario::drill::ID.to_string(), "Incident drill (one per seed)".into(), m.level.clone(), human_duration(m.duration))),
+        Err(e) => rows.push((scenario::drill::ID.to_string(), format!("(invalid: {e})"), "-".into(), "-".into())),
+    }
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
     let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0);

@@ -399,12 +399,39 @@ mod cli {
     }
 
     #[test]
-    fn list_prints_one_line_per_builtin() {
+    fn list_prints_one_line_per_builtin_and_the_drill() {
         let (code, out, _) = obslab(&["list"]);
         assert_eq!(code, 0);
         let ids: Vec<&str> = out.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
-        let want: Vec<&str> = obslab::scenario::BUILTINS.iter().map(|b| b.id).collect();
+        let mut want: Vec<&str> = obslab::scenario::BUILTINS.iter().map(|b| b.id).collect();
+        want.push(obslab::scenario::drill::ID);
         assert_eq!(ids, want);
+    }
+
+    #[test]
+    fn grade_reads_a_sheet_and_grades_it_against_the_run() {
+        let (code, out, err) = obslab(&["questions", "intermittent-p99", "--seed", "4", "--duration", "20m", "--key"]);
+        assert_eq!(code, 0, "{err}");
+        let q: Value = serde_json::from_str(&out).unwrap();
+        let culprit = q["questions"].as_array().unwrap().iter().find(|q| q["id"] == "culprit").unwrap()["expected"].as_str().unwrap().to_string();
+        let dir = std::env::temp_dir().join(format!("obslab-grade-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let sheet = dir.join("answers.json");
+        std::fs::write(&sheet, format!(r#"{{"format":"obslab-answers/1","scenario":"intermittent-p99","seed":4,"answers":[{{"id":"culprit","answer":"{culprit}","hints":1}},{{"id":"mechanism","answer":"no-such-option"}}]}}"#)).unwrap();
+        let (code, out, err) = obslab(&["grade", "intermittent-p99", "--duration", "20m", "--answers", sheet.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let g: Value = serde_json::from_str(&out).unwrap();
+        let by = |id: &str| g["questions"].as_array().unwrap().iter().find(|q| q["id"] == id).unwrap().clone();
+        assert_eq!(by("culprit")["verdict"], "correct");
+        assert_eq!(by("culprit")["score"], 1.0, "2 points minus a 1-point hint");
+        assert_eq!(by("mechanism")["verdict"], "invalid");
+        assert!(by("mechanism")["error"]["message"].as_str().unwrap().contains("not an option"));
+        assert_eq!(by("evidence")["answered"], false);
+        std::fs::write(&sheet, "{\"answers\": [1,}").unwrap();
+        let (code, _, err) = obslab(&["grade", "intermittent-p99", "--answers", sheet.to_str().unwrap()]);
+        assert_eq!(code, 1);
+        assert!(err.contains("line 1, column"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
