@@ -98,7 +98,8 @@ pub fn expected(q: &Question, run: &Run) -> Result<Expected, QuestionBug> {
             }
         }
         Source::Truth(key) => match key {
-            TruthKey::CulpritService => Ok(Expected::Entity(culprits(run)?.iter().filter_map(|f| f.service.clone()).collect())),
+            // A node or pod fault has no service: its node (or pod) is the culprit.
+            TruthKey::CulpritService => Ok(Expected::Entity(culprits(run)?.iter().filter_map(|f| f.service.clone().or_else(|| f.node.clone()).or_else(|| f.pod.clone())).collect())),
             TruthKey::CulpritNode => Ok(Expected::Entity(culprits(run)?.iter().filter_map(|f| f.node.clone()).collect())),
             TruthKey::CulpritPod => Ok(Expected::Entity(culprits(run)?.iter().filter_map(|f| f.pod.clone()).collect())),
             TruthKey::CulpritMechanism => Ok(Expected::Choice(culprits(run)?[0].kind.to_string())),
