@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod catalogue;
 pub mod compare;
 pub mod grade;
+pub mod progress;
 pub mod question;
 pub mod quantity;
 pub mod rubric;
