@@ -168,10 +168,12 @@ bench-wasm: wasm-target wasm-bindgen-cli apt-packages
 	cargo test --release --target wasm32-unknown-unknown --test web_bench -- --nocapture
 
 # Playwright against the release build on a local static server; screenshots
-# and timings in target/e2e/.
+# and timings in target/e2e/. The questions journeys read their answer keys
+# from the native CLI.
 test-e2e: build apt-packages
 	$(MAKE) size-report
-	node tests/e2e/run.mjs
+	cargo build --release --quiet --bin obslab
+	OBSLAB="$${CARGO_TARGET_DIR:-target}/release/obslab" node tests/e2e/run.mjs
 
 clean-dist:
 	rm -rf $(DIST)

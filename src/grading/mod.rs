@@ -13,6 +13,7 @@ pub mod catalogue;
 pub mod compare;
 pub mod grade;
 pub mod plan;
+pub mod progress;
 pub mod question;
 pub mod quantity;
 pub mod rubric;

@@ -5,6 +5,7 @@
 use crate::ui::pages::home::HomePage;
 use crate::ui::pages::scenario::ScenarioPage;
 use crate::ui::route::{self, Route, View};
+use crate::ui::saved::Saved;
 use leptos::ev;
 use leptos::prelude::*;
 
@@ -14,6 +15,9 @@ fn current_fragment() -> String {
 
 #[component]
 pub fn App() -> impl IntoView {
+    // Saved progress: read once, before any page shows it.
+    let saved = Saved::load();
+    provide_context(saved);
     let fragment = RwSignal::new(current_fragment());
     let handle = window_event_listener(ev::hashchange, move |_| fragment.set(current_fragment()));
     on_cleanup(move || handle.remove());
@@ -58,6 +62,12 @@ pub fn App() -> impl IntoView {
             <span class="topbar__tagline">"an observability lab that runs in your browser"</span>
         </header>
         <main id="main" class="page" tabindex="-1">
+            {move || saved.notice.get().map(|n| view! {
+                <div class="notice notice--error saved-notice" role="alert" data-testid="progress-notice">
+                    <p>{n}</p>
+                    <button type="button" class="button button--small" on:click=move |_| saved.notice.set(None)>"Dismiss"</button>
+                </div>
+            })}
             {move || match page.get() {
                 Ok(Route::Home) => view! { <HomePage/> }.into_any(),
                 Ok(Route::Scenario { id, seed, .. }) => view! { <ScenarioPage id seed view/> }.into_any(),

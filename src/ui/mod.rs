@@ -9,6 +9,7 @@ mod crash;
 mod pages;
 pub mod perf;
 pub mod route;
+mod saved;
 mod state;
 mod tabs;
 

@@ -1,9 +1,11 @@
 //! What a scenario page's tools share: the finished run, the one time
 //! range and clock every tool reads, the open tab, each tab's query and
-//! the open trace. [`Lab`] is `Copy` and lives in context; its
+//! the open trace, and the answer a tool last offered to the questions
+//! panel ("Use this trace"). [`Lab`] is `Copy` and lives in context; its
 //! [`Lab::view`] is what the address bar shows, so a reload or a shared
 //! link restores it.
 
+use crate::grading::question::{Kind, Language, Question, Source};
 use crate::sim::Run;
 use crate::ui::perf;
 use crate::ui::route::{Tab, View};
@@ -23,7 +25,34 @@ pub struct Lab {
     pub traceql: RwSignal<String>,
     /// The trace open in the waterfall (32 hex digits).
     pub trace: RwSignal<Option<String>>,
+    /// An answer a tool hands to the questions panel, which takes it (and
+    /// sets this back to `None`).
+    pub offer: RwSignal<Option<Offer>>,
     ready: StoredValue<bool>,
+}
+
+/// An answer offered by a tool: a trace (or `trace/span`) for an evidence
+/// question, or a query for a query question in its language.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Offer {
+    pub target: Target,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Evidence,
+    Query(Language),
+}
+
+impl Target {
+    /// Whether `q` takes answers of this kind.
+    pub fn accepts(self, q: &Question) -> bool {
+        match self {
+            Target::Evidence => q.kind == Kind::Evidence,
+            Target::Query(l) => q.kind == Kind::Query && matches!(&q.source, Source::Reference { language, .. } if *language == l),
+        }
+    }
 }
 
 /// The shortest range a zoom may reach.
@@ -45,6 +74,7 @@ impl Lab {
             logql: RwSignal::new(format!("{{service=\"{entry}\"}}")),
             traceql: RwSignal::new(format!("{{ resource.service.name = \"{entry}\" }}")),
             trace: RwSignal::new(None),
+            offer: RwSignal::new(None),
             ready: StoredValue::new(false),
         };
         lab.apply(view);
@@ -105,6 +135,17 @@ impl Lab {
     }
 
 
+    /// Whether a question of this run takes answers for `target` (tools
+    /// show their "Use this ..." button only then).
+    pub fn takes(&self, target: Target) -> bool {
+        self.run.with_value(|r| r.model.questions.iter().any(|q| target.accepts(q)))
+    }
+
+    /// Hands `text` to the questions panel.
+    pub fn offer(&self, target: Target, text: String) {
+        self.offer.set(Some(Offer { target, text }));
+    }
+
     /// Opens a trace in the Traces tab.
     pub fn open_trace(&self, trace_id: String) {
         self.trace.set(Some(trace_id));
@@ -118,6 +159,22 @@ impl Lab {
             perf::mark(perf::READY);
         }
     }
+}
+
+/// The scenario page's side panel: the briefing and the questions in two
+/// tabs, beside the tools; it can be closed to a narrow strip.
+#[derive(Clone, Copy)]
+pub struct Side {
+    pub tab: RwSignal<SideTab>,
+    pub open: RwSignal<bool>,
+    /// Points scored and the maximum, once the questions are shown.
+    pub score: RwSignal<Option<(f64, f64)>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SideTab {
+    Briefing,
+    Questions,
 }
 
 pub fn use_lab() -> Lab {

@@ -8,17 +8,22 @@
 // performance marks the app sets (obslab:interactive, obslab:ready) per
 // page and writes them to target/e2e/timings.json. E2E_REPEAT=n loads
 // each scenario n times and reports medians. Exits non-zero on failure.
+// The questions journeys take their expected answers from the native CLI
+// (OBSLAB, default target/release/obslab: `obslab questions ... --key`),
+// never from the page.
 
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
+import { createRequire } from "node:module";
 import path from "node:path";
 
 const DIST = path.resolve(process.env.DIST || "dist");
 const OUT = path.resolve(process.env.E2E_OUT || "target/e2e");
 const REPEAT = Math.max(1, Number(process.env.E2E_REPEAT || 1));
 const SEED = 7;
+const OBSLAB = path.resolve(process.env.OBSLAB || "target/release/obslab");
 const SCENARIOS = [
   { id: "intermittent-p99", title: "Intermittent P99" },
   { id: "bookstore", title: "Bookstore" },
@@ -152,6 +157,19 @@ async function canvasPixels(page) {
       total: d.length / 4,
     };
   });
+}
+
+// The questions of a scenario run with their expected answers, by id, as
+// the native CLI computes them.
+function answerKey(id, seed, key = true) {
+  assert(fs.existsSync(OBSLAB), `${OBSLAB} is missing: cargo build --release --bin obslab (or set OBSLAB)`);
+  const out = execFileSync(OBSLAB, ["questions", id, "--seed", String(seed), ...(key ? ["--key"] : [])], { encoding: "utf8", maxBuffer: 64 << 20 });
+  return Object.fromEntries(JSON.parse(out).questions.map((q) => [q.id, q]));
+}
+
+// `obslab grade` on an answer sheet file: the graded JSON.
+function gradeNatively(id, file) {
+  return JSON.parse(execFileSync(OBSLAB, ["grade", id, "--answers", file], { encoding: "utf8", maxBuffer: 64 << 20 }));
 }
 
 // --- the tests --------------------------------------------------------------
@@ -423,8 +441,245 @@ async function main() {
     await page.screenshot({ path: path.join(OUT, "profiles-diff-dark.png"), fullPage: true });
   });
 
+
+  // --- questions ------------------------------------------------------------
+
+  const question = (page, id) => page.locator(`[data-qid="${id}"]`);
+  const verdictOf = (page, id) => question(page, id).locator("[data-testid=grade]").getAttribute("data-verdict");
+  const gradeScore = async (page, id) => (await question(page, id).locator("[data-testid=grade-score]").textContent()).trim();
+  const totalScore = async (page) => (await page.locator("[data-testid=score]").textContent()).trim();
+  async function check(page, id) {
+    const before = await question(page, id).locator("[data-testid=grade], [data-testid=answer-error]").evaluateAll((els) => els.map((e) => e.textContent).join("|"));
+    await question(page, id).locator("[data-testid=check]").click();
+    // A new grade (or error) replaces the old one.
+    await page.waitForFunction(
+      ([qid, old]) => {
+        const els = document.querySelectorAll(`[data-qid="${qid}"] [data-testid=grade], [data-qid="${qid}"] [data-testid=answer-error]`);
+        const now = [...els].map((e) => e.textContent).join("|");
+        return now !== "" && now !== old;
+      },
+      [id, before],
+    );
+  }
+  // "2026-03-02T09:04:38.807Z to ..." → the first window as the key writes it.
+  const firstWindow = (expected) => expected.split("; ")[0];
+
+  await test("questions: graded at once, hints cost points, answers survive a reload, export and import", async (open) => {
+    const key = answerKey("intermittent-p99", SEED);
+    const page = await open();
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}`);
+    await waitMark(page, "simulated", 180000);
+    // The briefing first, the questions a tab away.
+    assert((await page.locator("#side-tab-briefing").getAttribute("aria-selected")) === "true", "the briefing is open first");
+    await page.click("#side-tab-questions");
+    const panel = page.locator("[data-testid=questions]");
+    await panel.waitFor();
+    const max = Object.values(key).reduce((a, q) => a + q.points, 0);
+    assert((await totalScore(page)) === `0 / ${max}`, `total before: ${await totalScore(page)}`);
+    assert((await page.locator("[data-testid=question]").count()) === Object.keys(key).length, "one card per question");
+    // Beside the tools, which keep most of the width at 1280×800.
+    const [pw, tw] = await Promise.all([page.locator("[data-testid=side]").boundingBox(), page.locator(".scenario__main").boundingBox()]);
+    assert(tw.width > 2.5 * pw.width && Math.abs(pw.y - tw.y) < 2, `side ${JSON.stringify(pw)} beside tools ${JSON.stringify(tw)}`);
+
+    // The culprit: wrong, then right.
+    const culprit = key.culprit.expected;
+    assert(culprit, `the key has no culprit: ${JSON.stringify(key.culprit)}`);
+    const wrong = ["cart", "checkout", "frontend"].find((s) => s !== culprit);
+    await question(page, "culprit").locator("input").fill(wrong);
+    await question(page, "culprit").locator("input").press("Enter");
+    await question(page, "culprit").locator("[data-testid=grade]").waitFor();
+    assert((await verdictOf(page, "culprit")) === "wrong", "a wrong culprit");
+    const wrongText = await question(page, "culprit").locator("[data-testid=grade]").textContent();
+    assert(wrongText.includes("Wrong") && wrongText.includes("✖") && wrongText.includes("What you missed") && wrongText.includes("Explanation"), `wrong grade: ${wrongText}`);
+    assert((await gradeScore(page, "culprit")) === "0 / 2", "0 of 2");
+    await page.screenshot({ path: path.join(OUT, "questions-wrong.png") });
+    await question(page, "culprit").locator("input").fill(culprit);
+    await check(page, "culprit");
+    assert((await verdictOf(page, "culprit")) === "correct", "the right culprit");
+    assert((await question(page, "culprit").locator("[data-testid=grade]").textContent()).includes("Correct"), "the word Correct");
+    assert((await totalScore(page)) === `2 / ${max}`, `total: ${await totalScore(page)}`);
+    // A correct answer takes no more hints.
+    assert(await question(page, "culprit").locator("[data-testid=hint]").isDisabled(), "no hints after a correct answer");
+
+    // Evidence, filled from the waterfall ("Use this trace"), with a wrong span: partly right.
+    const [traceId] = key.evidence.expected.split("/");
+    await page.evaluate((t) => { location.hash = location.hash.replace(/&.*$/, "") + `&tab=traces&trace=${t}`; }, traceId);
+    await page.locator("[data-testid=use-trace]").click();
+    const evidence = question(page, "evidence").locator("input");
+    await page.waitForFunction((t) => document.activeElement?.id === "q-evidence-input" && document.activeElement.value === t, traceId);
+    await evidence.press("End");
+    await evidence.pressSequentially("/0000000000000001");
+    await check(page, "evidence");
+    assert((await verdictOf(page, "evidence")) === "partial", "right trace, wrong span");
+    assert((await question(page, "evidence").locator("[data-testid=grade]").textContent()).includes("Partly right"), "the words Partly right");
+    assert((await gradeScore(page, "evidence")) === "1 / 2", `evidence: ${await gradeScore(page, "evidence")}`);
+    assert((await totalScore(page)) === `3 / ${max}`, `total: ${await totalScore(page)}`);
+    // A hint costs a point: the score drops at once.
+    const hint = question(page, "evidence").locator("[data-testid=hint]");
+    assert((await hint.textContent()).includes("−1 point"), `hint button: ${await hint.textContent()}`);
+    await hint.click();
+    await question(page, "evidence").locator("[data-testid=hints] li").first().waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-qid="evidence"] [data-testid=grade-score]')?.textContent.trim() === "0 / 2");
+    assert((await totalScore(page)) === `2 / ${max}`, `total after the hint: ${await totalScore(page)}`);
+
+    // The mechanism (radio buttons) and the signals (checkboxes), by keyboard-reachable labels.
+    await question(page, "mechanism").locator(`input[value="${key.mechanism.expected}"]`).check();
+    await check(page, "mechanism");
+    assert((await verdictOf(page, "mechanism")) === "correct", "mechanism");
+    for (const sig of key.signals.expected.split(", ")) await question(page, "signals").locator(`input[value="${sig}"]`).check();
+    await check(page, "signals");
+    assert((await verdictOf(page, "signals")) === "correct", "signals");
+
+    // A window that cannot be read: the caret under the bad part, no grade.
+    await question(page, "window").locator("input").fill("09:14-09:99");
+    await check(page, "window");
+    const err = await question(page, "window").locator("[data-testid=answer-error]").textContent();
+    assert(err.includes("09:14-09:99") && err.includes("^") && /not a time/.test(err), `answer error: ${err}`);
+    assert((await question(page, "window").locator("[data-testid=grade]").count()) === 0, "no grade for an unreadable answer");
+    await page.screenshot({ path: path.join(OUT, "questions-error.png") });
+    await question(page, "window").locator("input").fill(firstWindow(key.window.expected));
+    await check(page, "window");
+    assert((await verdictOf(page, "window")) === "correct", `window: ${await question(page, "window").textContent()}`);
+    const total = `${2 + 0 + 2 + 1 + 1} / ${max}`;
+    assert((await totalScore(page)) === total, `total: ${await totalScore(page)}`);
+    assert((await page.locator("[data-testid=answered]").textContent()).startsWith("5 of 7 answered"), await page.locator("[data-testid=answered]").textContent());
+    await page.screenshot({ path: path.join(OUT, "questions.png") });
+    await page.screenshot({ path: path.join(OUT, "questions-full.png"), fullPage: true });
+
+    // A reload restores the answers, the hints and the grades.
+    await page.reload();
+    await waitMark(page, "simulated", 180000);
+    // With saved answers, the questions are the tab that opens.
+    await question(page, "culprit").locator("[data-testid=grade]").waitFor();
+    assert((await question(page, "culprit").locator("input").inputValue()) === culprit, "the culprit answer is back");
+    assert((await verdictOf(page, "culprit")) === "correct" && (await verdictOf(page, "evidence")) === "partial", "grades are back");
+    assert((await gradeScore(page, "evidence")) === "0 / 2", "the evidence grade counts its hint");
+    assert((await question(page, "evidence").locator("[data-testid=hints] li").count()) === 1, "the hint taken is shown again");
+    assert(await question(page, "mechanism").locator(`input[value="${key.mechanism.expected}"]`).isChecked(), "the radio button is back");
+    assert((await totalScore(page)) === total, `total after reload: ${await totalScore(page)}`);
+
+    // Export: an answer sheet `obslab grade` scores the same as the page.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator("[data-testid=export]").click()]);
+    const file = path.join(OUT, "answers-export.json");
+    await download.saveAs(file);
+    assert(download.suggestedFilename() === `obslab-intermittent-p99-seed-${SEED}.json`, download.suggestedFilename());
+    const sheet = JSON.parse(fs.readFileSync(file, "utf8"));
+    assert(sheet.format === "obslab-answers/1" && sheet.scenario === "intermittent-p99" && sheet.seed === SEED, JSON.stringify(sheet).slice(0, 200));
+    assert(sheet.answers.find((a) => a.id === "evidence").hints === 1, "hints travel in the sheet");
+    const graded = gradeNatively("intermittent-p99", file);
+    assert(`${graded.score} / ${graded.max_score}` === total, `obslab grade: ${graded.score} / ${graded.max_score}, page: ${total}`);
+
+    // Import: a changed sheet replaces the answers it holds.
+    sheet.answers.find((a) => a.id === "culprit").answer = wrong;
+    const changed = path.join(OUT, "answers-changed.json");
+    fs.writeFileSync(changed, JSON.stringify(sheet, null, 2));
+    await page.locator("[data-testid=import]").setInputFiles(changed);
+    const result = page.locator("[data-testid=import-result]");
+    await result.waitFor();
+    assert((await result.textContent()).includes(`Imported ${sheet.answers.length} answers`), await result.textContent());
+    await page.waitForFunction(() => document.querySelector('[data-qid="culprit"] [data-testid=grade]')?.dataset.verdict === "wrong");
+    const after = `${2 + 0 + 2 + 1 + 1 - 2} / ${max}`;
+    assert((await totalScore(page)) === after, `total after import: ${await totalScore(page)}`);
+    // A broken file: line and column, and nothing changes (on the page or in storage).
+    const stored = await page.evaluate(() => localStorage.getItem("obslab.progress.v1"));
+    const broken = path.join(OUT, "answers-broken.json");
+    fs.writeFileSync(broken, '{\n  "format": "obslab-answers/1",\n  "answers": [ {"id": "culprit" "answer": "cart"} ]\n}\n');
+    await page.locator("[data-testid=import]").setInputFiles(broken);
+    await page.waitForFunction(() => /line 3, column \d+/.test(document.querySelector("[data-testid=import-result]")?.textContent || ""));
+    assert((await result.textContent()).includes("Nothing was changed"), await result.textContent());
+    assert((await totalScore(page)) === after, "a broken import changed the score");
+    assert((await page.evaluate(() => localStorage.getItem("obslab.progress.v1"))) === stored, "a broken import touched storage");
+    await page.screenshot({ path: path.join(OUT, "questions-import-error.png") });
+    // Another seed's file is refused with the way to use it.
+    sheet.seed = SEED + 1;
+    fs.writeFileSync(changed, JSON.stringify(sheet));
+    await page.locator("[data-testid=import]").setInputFiles(changed);
+    await page.waitForFunction((s) => (document.querySelector("[data-testid=import-result]")?.textContent || "").includes(`Open seed ${s}`), SEED + 1);
+
+    // The catalogue shows the progress of this seed.
+    await page.goto(`${base}#/`);
+    const line = page.locator('.card[data-scenario="intermittent-p99"] [data-testid=card-progress]');
+    await line.waitFor();
+    const text = await line.textContent();
+    assert(text.includes(`seed ${SEED}`) && text.includes(`5/7 answered`) && text.includes(`${after.split(" ")[0]}/${max} points`), `catalogue: ${text}`);
+    await page.screenshot({ path: path.join(OUT, "home-progress.png") });
+  });
+
+  await test("questions: use this query from Explore, and the panel on a tablet in dark mode", async (open) => {
+    // The query is graded by comparing results; its id is all the test needs.
+    const q = Object.values(answerKey("bookstore", SEED, false)).find((q) => q.kind === "query");
+    assert(q, "bookstore has a query question");
+    const page = await open({ colorScheme: "dark" });
+    await page.goto(`${base}#/scenario/bookstore?seed=${SEED}&tab=explore`);
+    await waitMark(page, "simulated", 180000);
+    const reference = "sum by (http_route) (rate(http_server_request_duration_seconds_count[5m]))";
+    await page.fill("[data-testid=promql-input]", reference);
+    await page.click("[data-testid=promql-use]");
+    await page.waitForFunction(([id, r]) => document.activeElement?.id === `q-${id}-input` && document.activeElement.value === r, [q.id, reference]);
+    await page.keyboard.press("Control+Enter");
+    await question(page, q.id).locator("[data-testid=grade]").waitFor();
+    assert((await verdictOf(page, q.id)) === "correct", `query: ${await question(page, q.id).textContent()}`);
+    await question(page, q.id).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, "questions-query-dark.png") });
+    // The side panel closes to a strip and opens again from the keyboard.
+    const toggle = page.locator("[data-testid=side-toggle]");
+    await toggle.focus();
+    await page.keyboard.press("Enter");
+    assert((await toggle.getAttribute("aria-expanded")) === "false", "closes with Enter");
+    const wide = await page.locator(".scenario__main").boundingBox();
+    assert(wide.width > 1100, `the tools take the width: ${JSON.stringify(wide)}`);
+    await page.screenshot({ path: path.join(OUT, "questions-closed-dark.png") });
+    await page.keyboard.press("Enter");
+    assert((await toggle.getAttribute("aria-expanded")) === "true", "opens with Enter");
+    // A tablet: the side panel stacks above the tools.
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await page.reload();
+    await waitMark(page, "simulated", 180000);
+    await page.locator("[data-testid=questions]").waitFor();
+    const [pw, tw] = await Promise.all([page.locator("[data-testid=side]").boundingBox(), page.locator(".scenario__main").boundingBox()]);
+    assert(pw.y + pw.height <= tw.y + 1 && Math.abs(pw.width - tw.width) < 2, `stacked: side ${JSON.stringify(pw)}, tools ${JSON.stringify(tw)}`);
+    await page.screenshot({ path: path.join(OUT, "questions-tablet-dark.png") });
+  });
+
+  await test("questions: corrupt or unknown saved progress is reported and set aside, nothing else touched", async (open) => {
+    const page = await open();
+    await page.goto(base);
+    await waitMark(page, "interactive", 20000);
+    await page.evaluate(() => {
+      localStorage.setItem("obslab.progress.v1", '{"format":"obslab-progress/1","runs":[{');
+      localStorage.setItem("obslab.progress.corrupt.1", "an older backup");
+      localStorage.setItem("unrelated", "keep me");
+    });
+    await page.reload();
+    const notice = page.locator("[data-testid=progress-notice]");
+    await notice.waitFor();
+    const text = await notice.textContent();
+    assert(text.includes("could not be read") && text.includes("obslab.progress.corrupt.2") && /line 1, column \d+/.test(text), `notice: ${text}`);
+    const store = await page.evaluate(() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)])));
+    assert(store["obslab.progress.corrupt.2"] === '{"format":"obslab-progress/1","runs":[{', "the corrupt value is kept");
+    assert(store["obslab.progress.corrupt.1"] === "an older backup" && store.unrelated === "keep me", "other keys untouched");
+    assert(!("obslab.progress.v1" in store), "the corrupt entry moved aside");
+    await page.screenshot({ path: path.join(OUT, "progress-corrupt.png") });
+    await notice.locator("button").click();
+    await notice.waitFor({ state: "detached" });
+    // A format from a newer version: also set aside, never overwritten.
+    await page.evaluate(() => localStorage.setItem("obslab.progress.v1", '{"format":"obslab-progress/9","runs":[]}'));
+    await page.reload();
+    await notice.waitFor();
+    assert((await notice.textContent()).includes("obslab-progress/9"), await notice.textContent());
+    assert((await page.evaluate(() => localStorage.getItem("obslab.progress.corrupt.3"))) === '{"format":"obslab-progress/9","runs":[]}', "backup 3");
+    // Answering saves a fresh, readable value.
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}`);
+    await waitMark(page, "simulated", 180000);
+    await page.click("#side-tab-questions");
+    await question(page, "culprit").locator("input").fill("cart");
+    await check(page, "culprit");
+    const saved = JSON.parse(await page.evaluate(() => localStorage.getItem("obslab.progress.v1")));
+    assert(saved.format === "obslab-progress/1" && saved.runs[0].answers[0].answer === "cart", JSON.stringify(saved));
+  });
+
   // axe-core (npm) on every page and tool: no serious or critical violation.
-  const axeSource = fs.readFileSync(path.resolve("node_modules/axe-core/axe.min.js"), "utf8");
+  const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
   const axeViews = [
     ["home", "#/"],
     ["dashboards", `#/scenario/intermittent-p99?seed=${SEED}`],
@@ -433,17 +688,34 @@ async function main() {
     ["logs", `#/scenario/bookstore?seed=${SEED}&tab=logs`],
     ["profiles", `#/scenario/intermittent-p99?seed=${SEED}&tab=profiles`],
     ["map", `#/scenario/intermittent-p99?seed=${SEED}&tab=map`],
+    ["questions answered", `#/scenario/intermittent-p99?seed=${SEED}`],
   ];
+  // Saved answers for the graded view: wrong, correct, partly right with a hint, unreadable.
+  const gradedProgress = JSON.stringify({
+    format: "obslab-progress/1",
+    runs: [{ scenario: "intermittent-p99", seed: SEED, answers: [
+      { id: "culprit", answer: "cart", hints: 1 },
+      { id: "mechanism", answer: "cpu_throttling", hints: 0 },
+      { id: "evidence", answer: "000f49fc2531fb05538b9a4f740360a5/0000000000000001", hints: 0 },
+      { id: "window", answer: "09:14-09:99", hints: 0 },
+      { id: "signals", answer: "metrics, logs", hints: 0 },
+    ] }],
+  });
   for (const [name, frag] of axeViews) {
     for (const colorScheme of ["light", "dark"]) {
       await test(`accessibility (axe-core): ${name}, ${colorScheme}`, async (open) => {
         const page = await open({ colorScheme });
+        if (name === "questions answered") await page.context().addInitScript((v) => { if (!localStorage.getItem("obslab.progress.v1")) localStorage.setItem("obslab.progress.v1", v); }, gradedProgress);
         await page.goto(`${base}${frag}`);
         await waitMark(page, "interactive", 20000);
         if (frag.includes("scenario")) await waitMark(page, "simulated", 180000);
         if (name === "traces") {
           await page.locator("[data-testid=trace-link]").first().click();
           await page.locator("[data-testid=trace-view]").waitFor();
+        }
+        if (name === "questions answered") {
+          await page.locator("[data-testid=answer-error]").waitFor();
+          await page.screenshot({ path: path.join(OUT, `questions-graded-${colorScheme}.png`) });
         }
         await page.waitForTimeout(300);
         // Evaluated through the DevTools protocol: the page's CSP does not apply.

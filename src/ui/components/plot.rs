@@ -25,6 +25,9 @@ struct Tip {
     rows: Vec<(usize, String, String)>,
 }
 
+/// Legends of up to this many series wrap in full; longer ones scroll.
+const LEGEND_WRAPS: usize = 8;
+
 #[component]
 pub fn PlotChart(
     plot: Rc<Plot>,
@@ -142,6 +145,8 @@ pub fn PlotChart(
         drag.set(None);
     };
 
+    // A long legend scrolls, so it takes keyboard focus; a short one just wraps.
+    let long_legend = plot.lines.len() > LEGEND_WRAPS;
     let legend = plot
         .lines
         .iter()
@@ -235,7 +240,7 @@ pub fn PlotChart(
             {tooltip}
         </div>
         {move || error.get().map(|e| view! { <p class="notice notice--error" role="alert">{e}</p> })}
-        <ul class="legend">{legend}</ul>
+        <ul class="legend" tabindex=long_legend.then_some("0") aria-label=long_legend.then_some("Legend")>{legend}</ul>
         {table}
     }
 }

@@ -1,7 +1,11 @@
 //! The query editor every tool shares: a labelled monospace box that runs
 //! on submit or Shift/Ctrl+Enter, with the tool's own controls beside the
 //! run button. The draft is the tool's; running hands it to `on_run`.
+//! When a question of the run takes a query in this language, a "Use this
+//! query" button hands the draft to the questions panel.
 
+use crate::grading::question::Language;
+use crate::ui::state::{use_lab, Target};
 use leptos::prelude::*;
 
 #[component]
@@ -18,6 +22,21 @@ pub fn QueryBox(
     children: Option<Children>,
 ) -> impl IntoView {
     let id = format!("{lang}-input");
+    let language = match lang {
+        "promql" => Some(Language::PromQL),
+        "logql" => Some(Language::LogQL),
+        "traceql" => Some(Language::TraceQL),
+        _ => None,
+    };
+    let lab = use_lab();
+    let offer = language.map(Target::Query).filter(|t| lab.takes(*t)).map(|t| {
+        view! {
+            <button type="button" class="button button--small" data-testid=format!("{lang}-use")
+                on:click=move |_| lab.offer(t, draft.get_untracked().trim().to_string())>
+                "Use this query as an answer"
+            </button>
+        }
+    });
     view! {
         <form class="query" on:submit=move |ev| { ev.prevent_default(); on_run.run(()); }>
             <label for=id.clone() class="query__label">{label}</label>
@@ -39,6 +58,7 @@ pub fn QueryBox(
             ></textarea>
             <div class="query__actions">
                 <button type="submit" class="button button--primary" data-testid=format!("{lang}-run")>{run_label}</button>
+                {offer}
                 <span class="query__hint">"Shift+Enter runs it."</span>
                 {children.map(|c| c())}
             </div>

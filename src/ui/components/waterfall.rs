@@ -10,7 +10,7 @@ use crate::sim::Run;
 use crate::telemetry::ids::TraceId;
 use crate::telemetry::span::{SpanRecord, StatusCode};
 use crate::ui::perf;
-use crate::ui::state::use_lab;
+use crate::ui::state::{use_lab, Target};
 use leptos::html;
 use leptos::prelude::*;
 use std::rc::Rc;
@@ -155,11 +155,18 @@ pub fn TraceView(trace: String) -> impl IntoView {
             .collect_view()
     };
     let details = move || selected.get().map(|i| view! { <SpanDetails loaded=stored.get_value() i/> });
+    let full_id = id.to_string();
+    let use_trace = lab.takes(Target::Evidence).then(|| view! {
+        <button type="button" class="button button--small" data-testid="use-trace" on:click=move |_| lab.offer(Target::Evidence, full_id.clone())>
+            "Use this trace as evidence"
+        </button>
+    });
 
     view! {
         <section class="trace" aria-labelledby="trace-title" data-testid="trace-view">
             <h3 id="trace-title" class="trace__title">{title}</h3>
             <p class="result__stats"><code>{trace.clone()}</code>" · "{summary}</p>
+            {use_trace}
             <ul class="legend">{services}<li><span class="waterfall__legend-critical" aria-hidden="true"></span>"critical path"</li></ul>
             <div class="waterfall" role="group" aria-label="Spans of the trace">
                 <div class="waterfall__head" aria-hidden="true">
@@ -222,6 +229,12 @@ fn SpanDetails(loaded: Rc<Loaded>, i: usize) -> impl IntoView {
     } else {
         logs.into_iter().map(|l| view! { <pre class="logline">{l}</pre> }).collect_view().into_any()
     };
+    let evidence = format!("{}/{}", s.trace_id, s.span_id);
+    let use_span = lab.takes(Target::Evidence).then(|| view! {
+        <button type="button" class="button button--small" data-testid="use-span" on:click=move |_| lab.offer(Target::Evidence, evidence.clone())>
+            "Use this span as evidence"
+        </button>
+    });
     let status = match s.status {
         StatusCode::Error => format!("Error{}", if span.status_message.is_empty() { String::new() } else { format!(": {}", span.status_message) }),
         StatusCode::Ok => "Ok".to_string(),
@@ -230,6 +243,7 @@ fn SpanDetails(loaded: Rc<Loaded>, i: usize) -> impl IntoView {
     view! {
         <div class="span-details" data-testid="span-details">
             <h4>{format!("{} · {}", loaded.service[i].0, span.name)}</h4>
+            {use_span}
             <dl class="span-details__facts">
                 <div><dt>"duration"</dt><dd>{fmt_us(s.duration_us())}</dd></div>
                 <div><dt>"start"</dt><dd>{timefmt::instant(tel.unix_ms(s.start))}</dd></div>

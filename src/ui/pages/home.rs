@@ -1,18 +1,42 @@
 //! The catalogue: every built-in scenario, parsed from its file, with what
-//! it teaches and a link that runs it with the default seed.
+//! it teaches, a link that runs it with the default seed, and the
+//! learner's saved progress on the seeds they played.
 
 use crate::scenario::{self, BUILTINS};
+use crate::ui::components::questions::progress_line;
 use crate::ui::route::{Route, DEFAULT_SEED};
+use crate::ui::saved::use_saved;
 use leptos::prelude::*;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let saved = use_saved();
     let cards = BUILTINS
         .iter()
         .map(|b| match scenario::load(b.source) {
             Ok(model) => {
                 let href = Route::scenario(b.id, DEFAULT_SEED).href();
                 let level_class = format!("badge badge--{}", level_modifier(&model.level));
+                let questions = model.questions.clone();
+                let id = b.id;
+                // The seeds played most recently, with their progress.
+                let progress = move || {
+                    let p = saved.progress.get();
+                    let items = p
+                        .runs_of(id)
+                        .take(3)
+                        .map(|r| {
+                            let href = Route::scenario(id, r.seed).href();
+                            view! { <li><a class="card__seed" href=href>{format!("seed {}", r.seed)}</a>{format!(": {}", progress_line(r, &questions))}</li> }
+                        })
+                        .collect::<Vec<_>>();
+                    (!items.is_empty()).then(|| view! {
+                        <div class="card__progress" data-testid="card-progress">
+                            <p class="card__progress-title">"Your progress"</p>
+                            <ul class="card__progress-list">{items}</ul>
+                        </div>
+                    })
+                };
                 let teaches = model.teaches.into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
                 view! {
                     <li class="card" data-scenario=b.id>
@@ -26,6 +50,7 @@ pub fn HomePage() -> impl IntoView {
                         </p>
                         <p class="card__teaches-title">"You will practise"</p>
                         <ul class="card__teaches">{teaches}</ul>
+                        {progress}
                     </li>
                 }
                 .into_any()

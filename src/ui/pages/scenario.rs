@@ -1,16 +1,20 @@
 //! A scenario run: the briefing, then the simulation in time slices that
 //! yield to the browser (the progress bar moves, the page never freezes),
 //! then the workspace: the shared time range and the tools in tabs, kept
-//! in step with the address bar.
+//! in step with the address bar. The briefing and the questions share a
+//! side panel beside the tools (PRODUCT.md's scenario screen), which stays
+//! in view while the tools scroll.
 
 use crate::charts::timefmt;
 use crate::scenario::{self, Model};
 use crate::sim::time::SimDuration;
 use crate::sim::{RunStats, Simulation};
+use crate::ui::components::questions::{points, QuestionsPanel};
 use crate::ui::components::time_bar::TimeBar;
 use crate::ui::perf;
 use crate::ui::route::{Route, Tab, View};
-use crate::ui::state::Lab;
+use crate::ui::saved::use_saved;
+use crate::ui::state::{Lab, Side, SideTab};
 use crate::ui::tabs::dashboards::DashboardsTab;
 use crate::ui::tabs::explore::ExploreTab;
 use crate::ui::tabs::logs::LogsTab;
@@ -94,6 +98,57 @@ fn ScenarioRun(model: Model, seed: u64, view: Memo<View>) -> impl IntoView {
         .map(|p| view! { <p>{emphasis(&p)}</p> })
         .collect_view();
     let id = model.id.clone();
+    let qid = model.id.clone();
+
+    // The questions come first when this run already has saved answers.
+    let answered = use_saved().progress.with_untracked(|p| p.run(&model.id, seed).is_some_and(|r| !r.answers.is_empty()));
+    let side = Side {
+        tab: RwSignal::new(if answered { SideTab::Questions } else { SideTab::Briefing }),
+        open: RwSignal::new(true),
+        score: RwSignal::new(None),
+    };
+    provide_context(side);
+    let side_tab = move |t: SideTab| {
+        let (id, panel) = side_ids(t);
+        let selected = move || side.tab.get() == t;
+        let label = match t {
+            SideTab::Briefing => view! { "Briefing" }.into_any(),
+            SideTab::Questions => view! {
+                "Questions"
+                <span class="side__score" data-testid="score">
+                    {move || side.score.get().map(|(s, m)| format!("{} / {}", points(s), points(m)))}
+                </span>
+            }
+            .into_any(),
+        };
+        view! {
+            <button
+                type="button"
+                role="tab"
+                id=id
+                class="tabs__tab side__tab"
+                aria-selected=move || selected().to_string()
+                aria-controls=panel
+                tabindex=move || if selected() { "0" } else { "-1" }
+                on:click=move |_| side.tab.set(t)
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    let next = match ev.key().as_str() {
+                        "ArrowRight" | "ArrowLeft" => Some(if t == SideTab::Briefing { SideTab::Questions } else { SideTab::Briefing }),
+                        "Home" => Some(SideTab::Briefing),
+                        "End" => Some(SideTab::Questions),
+                        _ => None,
+                    };
+                    if let Some(next) = next {
+                        ev.prevent_default();
+                        side.tab.set(next);
+                        focus(side_ids(next).0);
+                    }
+                }
+            >
+                {label}
+            </button>
+        }
+    };
 
     view! {
         <article class="scenario">
@@ -107,27 +162,68 @@ fn ScenarioRun(model: Model, seed: u64, view: Memo<View>) -> impl IntoView {
                     <a href=next>{format!("Try seed {}", seed.wrapping_add(1))}</a>
                 </p>
             </header>
-            <div class="scenario__body">
-                <section class="panel briefing" aria-labelledby="briefing-title">
-                    <h2 id="briefing-title">"Briefing"</h2>
-                    {paragraphs}
-                </section>
-                <section class="panel run" aria-labelledby="run-title">
-                    <h2 id="run-title">"Simulation"</h2>
-                    <p class="run__window">{window_text}</p>
+            <div class="scenario__body" class:scenario__body--closed=move || !side.open.get()>
+                <aside class="side" aria-label="Briefing and questions" data-testid="side">
+                    <div class="side__head">
+                        <div class="side__tabs" role="tablist" aria-label="Briefing and questions">
+                            {side_tab(SideTab::Briefing)}
+                            {side_tab(SideTab::Questions)}
+                        </div>
+                        <button
+                            type="button"
+                            class="button button--small side__toggle"
+                            aria-expanded=move || side.open.get().to_string()
+                            aria-controls="side-body"
+                            data-testid="side-toggle"
+                            title=move || side.open.get().then_some("Hide the briefing and questions")
+                            on:click=move |_| side.open.update(|o| *o = !*o)
+                        >
+                            {move || if side.open.get() {
+                                view! { <span aria-hidden="true">"«"</span><span class="visually-hidden">"Hide the briefing and questions"</span> }.into_any()
+                            } else {
+                                view! { "Show the briefing and questions" }.into_any()
+                            }}
+                        </button>
+                    </div>
+                    <div id="side-body" class="side__body" hidden=move || !side.open.get()>
+                        <section id="side-briefing" class="briefing" role="tabpanel" aria-labelledby="side-tab-briefing" hidden=move || side.tab.get() != SideTab::Briefing>
+                            <h2 id="briefing-title" class="visually-hidden">"Briefing"</h2>
+                            {paragraphs}
+                        </section>
+                        <section id="side-questions" role="tabpanel" aria-labelledby="side-tab-questions" hidden=move || side.tab.get() != SideTab::Questions>
+                            {move || match phase.get() {
+                                Phase::Running => view! { <p class="side__wait">"The questions appear when the simulation is done."</p> }.into_any(),
+                                Phase::Done(f) => view! { <QuestionsPanel lab=f.lab scenario=qid.clone() seed/> }.into_any(),
+                            }}
+                        </section>
+                    </div>
+                </aside>
+                <div class="scenario__main">
+                    <section class="panel run" aria-labelledby="run-title">
+                        <h2 id="run-title">"Simulation"</h2>
+                        <p class="run__window">{window_text}</p>
+                        {move || match phase.get() {
+                            Phase::Running => {
+                                view! { <Progress progress duration_ms/> }.into_any()
+                            }
+                            Phase::Done(f) => view! { <RunResult f/> }.into_any(),
+                        }}
+                    </section>
                     {move || match phase.get() {
-                        Phase::Running => {
-                            view! { <Progress progress duration_ms/> }.into_any()
-                        }
-                        Phase::Done(f) => view! { <RunResult f/> }.into_any(),
+                        Phase::Running => None,
+                        Phase::Done(f) => Some(view! { <Workspace lab=f.lab id=id.clone() seed view/> }),
                     }}
-                </section>
+                </div>
             </div>
-            {move || match phase.get() {
-                Phase::Running => None,
-                Phase::Done(f) => Some(view! { <Workspace lab=f.lab id=id.clone() seed view/> }),
-            }}
         </article>
+    }
+}
+
+/// The element ids of a side tab and of its panel.
+fn side_ids(t: SideTab) -> (&'static str, &'static str) {
+    match t {
+        SideTab::Briefing => ("side-tab-briefing", "side-briefing"),
+        SideTab::Questions => ("side-tab-questions", "side-questions"),
     }
 }
 
