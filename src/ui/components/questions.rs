@@ -267,6 +267,7 @@ fn placeholder(q: &Question) -> &'static str {
         Kind::Query => "the query",
         Kind::AlertRules => "your alert rules",
         Kind::Rubric => "your answer, in a few sentences",
+        Kind::Plan => "metrics = true\nmetric_labels = [\"method\", \"route\", \"status\"]\ntracing = true\n...",
         Kind::Choice | Kind::Multi => "",
     }
 }
@@ -395,8 +396,27 @@ fn question_card(panel: Panel, i: usize) -> impl IntoView {
             }
             .into_any()
         }
-        Kind::Query | Kind::AlertRules | Kind::Rubric => {
+        Kind::Query | Kind::AlertRules | Kind::Rubric | Kind::Plan => {
             let mono = q.kind != Kind::Rubric;
+            let is_plan = q.kind == Kind::Plan;
+            let lab = panel.lab.clone();
+            // The plan's series count and storage, live as the learner types.
+            let estimate = move || {
+                if !is_plan {
+                    return None;
+                }
+                let text = st.draft.get();
+                if text.trim().is_empty() {
+                    return None;
+                }
+                Some(match crate::grading::plan::parse_plan(&text) {
+                    Ok(p) => {
+                        let e = crate::grading::plan::estimate(&p.instrumentation, &lab.run());
+                        format!("Series: {}. Storage: {}.", e.formula(), e.storage())
+                    }
+                    Err(e) => format!("Not a plan yet: {}", e.message),
+                })
+            };
             let lang = match &q.source {
                 Source::Reference { language, .. } => Some(format!("{} query", match language {
                     Language::PromQL => "PromQL",
@@ -421,6 +441,7 @@ fn question_card(panel: Panel, i: usize) -> impl IntoView {
                     on:input=move |ev| st.draft.set(event_target_value(&ev))
                     on:keydown=submit_keys
                 ></textarea>
+                {move || estimate().map(|e| view! { <p class="question__estimate" data-testid="plan-estimate" aria-live="polite">{e}</p> })}
             }
             .into_any()
         }
