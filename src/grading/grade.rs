@@ -419,7 +419,12 @@ pub fn grade(q: &Question, answer: &str, run: &Run, hints_used: u32) -> Result<G
     if hints_used > 0 {
         let cost = (hints_used as f64 * q.hint_cost).min(g.score);
         g.score -= cost;
-        g.feedback.push_str(&format!(" ({} hint{} taken: −{} point{}.)", hints_used, if hints_used == 1 { "" } else { "s" }, plain(cost), if cost == 1.0 { "" } else { "s" }));
+        let taken = format!("{} hint{} taken", hints_used, if hints_used == 1 { "" } else { "s" });
+        if cost > 0.0 {
+            g.feedback.push_str(&format!(" ({taken}: −{} point{}.)", plain(cost), if cost == 1.0 { "" } else { "s" }));
+        } else {
+            g.feedback.push_str(&format!(" ({taken}.)"));
+        }
     }
     Ok(g)
 }

@@ -497,7 +497,9 @@ async function main() {
     await check(page, "culprit");
     assert((await verdictOf(page, "culprit")) === "correct", "the right culprit");
     assert((await question(page, "culprit").locator("[data-testid=grade]").textContent()).includes("Correct"), "the word Correct");
-    assert((await totalScore(page)) === `2 / ${max}`, `total: ${await totalScore(page)}`);
+    // The wrong grade showed the answer, so the second try costs a hint.
+    assert((await gradeScore(page, "culprit")) === "1 / 2", `culprit after a retry: ${await gradeScore(page, "culprit")}`);
+    assert((await totalScore(page)) === `1 / ${max}`, `total: ${await totalScore(page)}`);
     // A correct answer takes no more hints.
     assert(await question(page, "culprit").locator("[data-testid=hint]").isDisabled(), "no hints after a correct answer");
 
@@ -513,14 +515,14 @@ async function main() {
     assert((await verdictOf(page, "evidence")) === "partial", "right trace, wrong span");
     assert((await question(page, "evidence").locator("[data-testid=grade]").textContent()).includes("Partly right"), "the words Partly right");
     assert((await gradeScore(page, "evidence")) === "1 / 2", `evidence: ${await gradeScore(page, "evidence")}`);
-    assert((await totalScore(page)) === `3 / ${max}`, `total: ${await totalScore(page)}`);
+    assert((await totalScore(page)) === `2 / ${max}`, `total: ${await totalScore(page)}`);
     // A hint costs a point: the score drops at once.
     const hint = question(page, "evidence").locator("[data-testid=hint]");
     assert((await hint.textContent()).includes("−1 point"), `hint button: ${await hint.textContent()}`);
     await hint.click();
     await question(page, "evidence").locator("[data-testid=hints] li").first().waitFor();
     await page.waitForFunction(() => document.querySelector('[data-qid="evidence"] [data-testid=grade-score]')?.textContent.trim() === "0 / 2");
-    assert((await totalScore(page)) === `2 / ${max}`, `total after the hint: ${await totalScore(page)}`);
+    assert((await totalScore(page)) === `1 / ${max}`, `total after the hint: ${await totalScore(page)}`);
 
     // The mechanism (radio buttons) and the signals (checkboxes), by keyboard-reachable labels.
     await question(page, "mechanism").locator(`input[value="${key.mechanism.expected}"]`).check();
@@ -540,7 +542,7 @@ async function main() {
     await question(page, "window").locator("input").fill(firstWindow(key.window.expected));
     await check(page, "window");
     assert((await verdictOf(page, "window")) === "correct", `window: ${await question(page, "window").textContent()}`);
-    const total = `${2 + 0 + 2 + 1 + 1} / ${max}`;
+    const total = `${1 + 0 + 2 + 1 + 1} / ${max}`;
     assert((await totalScore(page)) === total, `total: ${await totalScore(page)}`);
     assert((await page.locator("[data-testid=answered]").textContent()).startsWith("5 of 7 answered"), await page.locator("[data-testid=answered]").textContent());
     await page.screenshot({ path: path.join(OUT, "questions.png") });
@@ -578,7 +580,7 @@ async function main() {
     await result.waitFor();
     assert((await result.textContent()).includes(`Imported ${sheet.answers.length} answers`), await result.textContent());
     await page.waitForFunction(() => document.querySelector('[data-qid="culprit"] [data-testid=grade]')?.dataset.verdict === "wrong");
-    const after = `${2 + 0 + 2 + 1 + 1 - 2} / ${max}`;
+    const after = `${1 + 0 + 2 + 1 + 1 - 1} / ${max}`;
     assert((await totalScore(page)) === after, `total after import: ${await totalScore(page)}`);
     // A broken file: line and column, and nothing changes (on the page or in storage).
     const stored = await page.evaluate(() => localStorage.getItem("obslab.progress.v1"));
@@ -621,6 +623,18 @@ async function main() {
     assert((await verdictOf(page, q.id)) === "correct", `query: ${await question(page, q.id).textContent()}`);
     await question(page, q.id).scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(OUT, "questions-query-dark.png") });
+    // The instrumentation plan: a live series estimate, and a user_id label costs points.
+    const plan = question(page, "plan").locator("textarea");
+    await plan.fill('metrics = true\nmetric_labels = ["method", "route", "status", "user_id"]\ntracing = true\npropagation = true\nlog_format = "json"\nlog_trace_ids = true');
+    const estimate = question(page, "plan").locator("[data-testid=plan-estimate]");
+    await estimate.waitFor();
+    const est = await estimate.textContent();
+    assert(/50,000/.test(est) && /TiB|GiB/.test(est), `plan estimate: ${est}`);
+    await check(page, "plan");
+    assert((await verdictOf(page, "plan")) === "partial", `plan: ${await question(page, "plan").textContent()}`);
+    assert(/user_id/.test(await question(page, "plan").locator("[data-testid=grade]").textContent()), "the feedback names user_id");
+    await question(page, "plan").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, "questions-plan-dark.png") });
     // The side panel closes to a strip and opens again from the keyboard.
     const toggle = page.locator("[data-testid=side-toggle]");
     await toggle.focus();

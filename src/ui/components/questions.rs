@@ -92,7 +92,16 @@ impl Panel {
     }
 
     fn check(&self, i: usize) {
-        let answer = self.state(i).draft.get_untracked();
+        let st = self.state(i);
+        let answer = st.draft.get_untracked();
+        // A wrong or partial grade shows what was missed, often the answer
+        // itself: checking a different answer after it costs a hint, so a
+        // second try cannot earn what the first one would have.
+        if let Some(prev) = st.graded.get_untracked() {
+            if matches!(prev.grade.verdict, Verdict::Wrong | Verdict::Partial) && prev.answer.trim() != answer.trim() {
+                st.hints.update(|h| *h += 1);
+            }
+        }
         self.grade_answer(i, answer);
         self.save();
     }
