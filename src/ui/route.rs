@@ -130,8 +130,9 @@ pub fn parse(fragment: &str) -> Result<Route, RouteError> {
     match segments.as_slice() {
         [] => Ok(Route::Home),
         ["scenario", id] => {
-            if !BUILTINS.iter().any(|b| b.id == *id) {
-                let known: Vec<&str> = BUILTINS.iter().map(|b| b.id).collect();
+            if !BUILTINS.iter().any(|b| b.id == *id) && *id != crate::scenario::drill::ID {
+                let mut known: Vec<&str> = BUILTINS.iter().map(|b| b.id).collect();
+                known.push(crate::scenario::drill::ID);
                 return Err(RouteError {
                     message: format!("There is no scenario called “{}”. The built-in scenarios are: {}.", clip(id), known.join(", ")),
                 });

@@ -228,7 +228,7 @@ async function main() {
     await cards.first().waitFor();
     const titles = await page.locator(".card__title").allTextContents();
     for (const s of SCENARIOS) assert(titles.some((t) => t.includes(s.title)), `no card for ${s.title}: ${titles}`);
-    assert((await cards.count()) === SCENARIOS.length, `expected ${SCENARIOS.length} cards`);
+    assert((await cards.count()) === SCENARIOS.length + 1, `expected ${SCENARIOS.length} cards and the drill`);
     const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
     assert(csp.includes("script-src 'self' 'wasm-unsafe-eval'") && !csp.includes("unsafe-inline"), `CSP: ${csp}`);
     assert((await page.locator("#boot").count()) === 0, "the loading note is still there");
@@ -690,6 +690,29 @@ async function main() {
     await check(page, "culprit");
     const saved = JSON.parse(await page.evaluate(() => localStorage.getItem("obslab.progress.v1")));
     assert(saved.format === "obslab-progress/1" && saved.runs[0].answers[0].answer === "cart", JSON.stringify(saved));
+  });
+
+  await test("a drill: a fresh incident from the catalogue, timed, in the history", async (open) => {
+    const page = await open();
+    await page.goto(base);
+    await page.locator("[data-testid=new-drill]").click();
+    await page.waitForURL(/#\/scenario\/drill\?seed=\d+$/);
+    const seed = Number(new URL(page.url()).hash.match(/seed=(\d+)/)[1]);
+    await waitMark(page, "simulated", 180000);
+    await page.waitForFunction(() => /^⏱ 00:0[1-9]/.test(document.querySelector("[data-testid=drill-clock]")?.textContent || ""), null, { timeout: 5000 });
+    // The drill's culprit, from the native CLI for the same seed, is graded right.
+    const key = answerKey("drill", seed, true);
+    assert(Object.keys(key).sort().join() === "culprit,evidence,mechanism,window", `drill questions: ${Object.keys(key)}`);
+    await page.click("#side-tab-questions");
+    await question(page, "culprit").locator("input").fill(key.culprit.expected);
+    await check(page, "culprit");
+    assert((await verdictOf(page, "culprit")) === "correct", `drill ${seed} culprit ${key.culprit.expected}`);
+    await page.screenshot({ path: path.join(OUT, "drill.png") });
+    await page.goto(base);
+    const history = page.locator("[data-testid=drill-history]");
+    await history.waitFor();
+    assert((await history.textContent()).includes(`drill ${seed}`), await history.textContent());
+    await page.screenshot({ path: path.join(OUT, "home-drill.png"), fullPage: true });
   });
 
   // axe-core (npm) on every page and tool: no serious or critical violation.

@@ -74,8 +74,60 @@ pub fn HomePage() -> impl IntoView {
                 "The seed in the address decides everything that happens, so sharing the link shares the exact same incident."
             </p>
         </section>
-        <ul class="catalogue">{cards}</ul>
+        <ul class="catalogue">{cards}<DrillCard/></ul>
     }
+}
+
+/// Incident drills: a fresh incident per seed, timed, with the learner's
+/// score history. The seed of a new drill is drawn here (the page may use
+/// randomness; the core never does).
+#[component]
+fn DrillCard() -> impl IntoView {
+    let saved = use_saved();
+    let questions = scenario::drill::model(DEFAULT_SEED).map(|m| m.questions).unwrap_or_default();
+    let new_seed = RwSignal::new(fresh_seed());
+    let href = move || Route::scenario(scenario::drill::ID, new_seed.get()).href();
+    let history = move || {
+        let p = saved.progress.get();
+        let items = p
+            .runs_of(scenario::drill::ID)
+            .take(10)
+            .map(|r| {
+                let href = Route::scenario(scenario::drill::ID, r.seed).href();
+                view! { <li><a class="card__seed" href=href>{format!("drill {}", r.seed)}</a>{format!(": {}", progress_line(r, &questions))}</li> }
+            })
+            .collect::<Vec<_>>();
+        (!items.is_empty()).then(|| view! {
+            <div class="card__progress" data-testid="drill-history">
+                <p class="card__progress-title">"Your drills"</p>
+                <ul class="card__progress-list">{items}</ul>
+            </div>
+        })
+    };
+    view! {
+        <li class="card" data-scenario="drill">
+            <h2 class="card__title">
+                <a class="card__link" href=href data-testid="new-drill" on:click=move |_| new_seed.set(fresh_seed())>"Incident drill"</a>
+            </h2>
+            <p class="card__subtitle">"A fresh incident every time, against the clock"</p>
+            <p class="card__meta">
+                <span class="badge badge--other">"drill"</span>
+                <span>"about 15 min"</span>
+            </p>
+            <p class="card__teaches-title">"You will practise"</p>
+            <ul class="card__teaches">
+                <li>"finding the culprit, the mechanism and the evidence of an unknown incident"</li>
+                <li>"interview-style troubleshooting with a timer"</li>
+            </ul>
+            <p class="card__drill-note">"Each drill has a number: share it and a colleague gets the same incident."</p>
+            {history}
+        </li>
+    }
+}
+
+/// A drill number from 1 to 99,999.
+fn fresh_seed() -> u64 {
+    1 + (js_sys::Math::random() * 99_999.0) as u64
 }
 
 /// A CSS modifier for a level; unknown levels get a neutral badge.

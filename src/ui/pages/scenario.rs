@@ -35,7 +35,9 @@ const SLICE_MS: f64 = 40.0;
 
 #[component]
 pub fn ScenarioPage(id: String, seed: u64, view: Memo<View>) -> impl IntoView {
-    match scenario::load_builtin(&id) {
+    // A drill is generated from its seed; the others are built-in files.
+    let loaded = if id == scenario::drill::ID { scenario::drill::model(seed) } else { scenario::load_builtin(&id) };
+    match loaded {
         Ok(model) => view! { <ScenarioRun model seed view/> }.into_any(),
         Err(e) => view! {
             <p class="notice notice--error" role="alert">{format!("The scenario “{id}” does not load: {e}")}</p>
@@ -99,6 +101,7 @@ fn ScenarioRun(model: Model, seed: u64, view: Memo<View>) -> impl IntoView {
         .collect_view();
     let id = model.id.clone();
     let qid = model.id.clone();
+    let is_drill = model.id == scenario::drill::ID;
 
     // The questions come first when this run already has saved answers.
     let answered = use_saved().progress.with_untracked(|p| p.run(&model.id, seed).is_some_and(|r| !r.answers.is_empty()));
@@ -159,7 +162,8 @@ fn ScenarioRun(model: Model, seed: u64, view: Memo<View>) -> impl IntoView {
                     <span class="badge">{model.level.clone()}</span>
                     <span>{format!("about {} min", model.minutes)}</span>
                     <span class="seed">"seed " <strong data-testid="seed">{seed}</strong></span>
-                    <a href=next>{format!("Try seed {}", seed.wrapping_add(1))}</a>
+                    <a href=next>{if is_drill { format!("Next drill ({})", seed.wrapping_add(1)) } else { format!("Try seed {}", seed.wrapping_add(1)) }}</a>
+                    {is_drill.then(|| view! { <DrillClock phase/> })}
                 </p>
             </header>
             <div class="scenario__body" class:scenario__body--closed=move || !side.open.get()>
@@ -463,4 +467,38 @@ pub(crate) fn fmt_int(n: u64) -> String {
 fn start_label(ms: i64) -> String {
     let (y, mo, d, h, mi) = timefmt::civil(ms);
     format!("{y}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+}
+
+/// The drill's clock: time since the telemetry was ready, to the second.
+#[component]
+fn DrillClock(phase: RwSignal<Phase, LocalStorage>) -> impl IntoView {
+    let elapsed = RwSignal::new(0u64);
+    let started = RwSignal::new(None::<f64>);
+    let now = || js_sys::Date::now();
+    let handle = set_interval_with_handle(
+        move || {
+            if matches!(phase.get_untracked(), Phase::Done(_)) {
+                let t0 = started.get_untracked().unwrap_or_else(|| {
+                    let t = now();
+                    started.set(Some(t));
+                    t
+                });
+                elapsed.set(((now() - t0) / 1000.0) as u64);
+            }
+        },
+        std::time::Duration::from_millis(1000),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(h) = handle {
+            h.clear();
+        }
+    });
+    view! {
+        <span class="drill-clock" data-testid="drill-clock" role="timer" aria-live="off">
+            <span aria-hidden="true">"⏱ "</span>
+            {move || format!("{:02}:{:02}", elapsed.get() / 60, elapsed.get() % 60)}
+            <span class="visually-hidden">" since the telemetry was ready"</span>
+        </span>
+    }
 }
