@@ -6,6 +6,7 @@
 mod app;
 mod components;
 mod crash;
+mod custom;
 mod pages;
 pub mod perf;
 pub mod route;

@@ -130,7 +130,7 @@ pub fn parse(fragment: &str) -> Result<Route, RouteError> {
     match segments.as_slice() {
         [] => Ok(Route::Home),
         ["scenario", id] => {
-            if !BUILTINS.iter().any(|b| b.id == *id) && *id != crate::scenario::drill::ID {
+            if !BUILTINS.iter().any(|b| b.id == *id) && *id != crate::scenario::drill::ID && *id != crate::ui::custom::ID {
                 let mut known: Vec<&str> = BUILTINS.iter().map(|b| b.id).collect();
                 known.push(crate::scenario::drill::ID);
                 return Err(RouteError {

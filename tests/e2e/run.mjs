@@ -228,7 +228,7 @@ async function main() {
     await cards.first().waitFor();
     const titles = await page.locator(".card__title").allTextContents();
     for (const s of SCENARIOS) assert(titles.some((t) => t.includes(s.title)), `no card for ${s.title}: ${titles}`);
-    assert((await cards.count()) === SCENARIOS.length + 1, `expected ${SCENARIOS.length} cards and the drill`);
+    assert((await cards.count()) === SCENARIOS.length + 2, `expected ${SCENARIOS.length} cards, the drill and your own`);
     const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
     assert(csp.includes("script-src 'self' 'wasm-unsafe-eval'") && !csp.includes("unsafe-inline"), `CSP: ${csp}`);
     assert((await page.locator("#boot").count()) === 0, "the loading note is still there");
@@ -713,6 +713,40 @@ async function main() {
     await history.waitFor();
     assert((await history.textContent()).includes(`drill ${seed}`), await history.textContent());
     await page.screenshot({ path: path.join(OUT, "home-drill.png"), fullPage: true });
+  });
+
+  await test("your own scenario: a file loads and runs; a bad one names the line and changes nothing", async (open) => {
+    const page = await open();
+    await page.goto(base);
+    const good = [
+      '[scenario]', 'id = "two-tier"', 'title = "Two tiers"', 'start = "2026-05-04T10:00:00Z"', 'duration = "10m"', '',
+      '[[nodes]]', 'name = "node-a"', 'cores = 4.0', '',
+      '[[datastores]]', 'name = "db"', 'kind = "database"', 'system = "postgresql"', 'concurrency = 8', '',
+      '[[services]]', 'name = "web"', 'replicas = 2', 'pools = { db = 5 }', '',
+      '[[services.endpoints]]', 'name = "GET /items/{id}"', 'cpu = "2ms"', 'steps = [{ db = "db", op = "SELECT", table = "items", time = "3ms" }]', '',
+      '[traffic]', 'rate = 20.0', 'mix = [{ service = "web", endpoint = "GET /items/{id}", weight = 1.0 }]', '',
+      '[[questions]]', 'id = "rate"', 'kind = "query"', 'prompt = "The request rate of web."', "reference = 'sum(rate(http_server_request_duration_seconds_count[5m]))'",
+    ].join("\n");
+    const goodFile = path.join(OUT, "two-tier.toml");
+    fs.writeFileSync(goodFile, good + "\n");
+    await page.locator("[data-testid=load-scenario]").setInputFiles(goodFile);
+    await page.waitForURL(/#\/scenario\/custom\?seed=1$/);
+    await waitMark(page, "simulated", 60000);
+    assert((await page.locator("h1").textContent()).includes("Two tiers"), await page.locator("h1").textContent());
+    await page.screenshot({ path: path.join(OUT, "custom-scenario.png") });
+    // A bad file: the line, the field, what was expected; the stored file is untouched.
+    await page.goto(base);
+    const before = await page.evaluate(() => localStorage.getItem("obslab.custom-scenario.v1"));
+    const badFile = path.join(OUT, "two-tier-bad.toml");
+    fs.writeFileSync(badFile, good.replace('pools = { db = 5 }', 'pools = { dbb = 5 }') + "\n");
+    await page.locator("[data-testid=load-scenario]").setInputFiles(badFile);
+    const res = page.locator("[data-testid=load-result]");
+    await res.waitFor();
+    const text = await res.textContent();
+    assert(/line 20, column \d+/.test(text) && /pools/.test(text) && /Nothing was changed/.test(text), `load error: ${text}`);
+    assert((await page.evaluate(() => localStorage.getItem("obslab.custom-scenario.v1"))) === before, "a bad file changed the stored one");
+    assert(page.url().endsWith("#/") || !page.url().includes("custom"), `stayed home: ${page.url()}`);
+    await page.screenshot({ path: path.join(OUT, "custom-scenario-error.png") });
   });
 
   // axe-core (npm) on every page and tool: no serious or critical violation.

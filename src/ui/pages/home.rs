@@ -5,6 +5,7 @@
 use crate::scenario::{self, BUILTINS};
 use crate::ui::components::questions::progress_line;
 use crate::ui::route::{Route, DEFAULT_SEED};
+use crate::ui::custom::CustomCard;
 use crate::ui::saved::use_saved;
 use leptos::prelude::*;
 
@@ -74,7 +75,7 @@ pub fn HomePage() -> impl IntoView {
                 "The seed in the address decides everything that happens, so sharing the link shares the exact same incident."
             </p>
         </section>
-        <ul class="catalogue">{cards}<DrillCard/></ul>
+        <ul class="catalogue">{cards}<DrillCard/><CustomCard/></ul>
     }
 }
 

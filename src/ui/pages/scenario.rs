@@ -36,7 +36,13 @@ const SLICE_MS: f64 = 40.0;
 #[component]
 pub fn ScenarioPage(id: String, seed: u64, view: Memo<View>) -> impl IntoView {
     // A drill is generated from its seed; the others are built-in files.
-    let loaded = if id == scenario::drill::ID { scenario::drill::model(seed) } else { scenario::load_builtin(&id) };
+    let loaded = if id == crate::ui::custom::ID {
+        crate::ui::custom::load()
+    } else if id == scenario::drill::ID {
+        scenario::drill::model(seed).map_err(|e| e.to_string())
+    } else {
+        scenario::load_builtin(&id).map_err(|e| e.to_string())
+    };
     match loaded {
         Ok(model) => view! { <ScenarioRun model seed view/> }.into_any(),
         Err(e) => view! {
