@@ -223,7 +223,7 @@ impl Args {
 
 /// A built-in id or a path to a scenario file, loaded and checked.
 /// `drill` is the generated incident drill of that seed.
-pub(crate) fn load_scenario(arg: &str, seed: u64) -> Result<Model, CliError> {
+fn load_scenario(arg: &str, seed: u64) -> Result<Model, CliError> {
     if arg == scenario::drill::ID {
         return scenario::drill::model(seed).map_err(|e| CliError::Failure(format!("drill {seed}: {e}")));
     }

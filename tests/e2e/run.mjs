@@ -699,7 +699,7 @@ async function main() {
     await page.waitForURL(/#\/scenario\/drill\?seed=\d+$/);
     const seed = Number(new URL(page.url()).hash.match(/seed=(\d+)/)[1]);
     await waitMark(page, "simulated", 180000);
-    await page.waitForFunction(() => /^⏱ 00:0[1-9]/.test(document.querySelector("[data-testid=drill-clock]")?.textContent || ""), null, { timeout: 5000 });
+    await page.waitForFunction(() => /^clock 00:(0[1-9]|[1-5]\d)/.test(document.querySelector("[data-testid=drill-clock]")?.textContent || ""), null, { timeout: 15000 });
     // The drill's culprit, from the native CLI for the same seed, is graded right.
     const key = answerKey("drill", seed, true);
     assert(Object.keys(key).sort().join() === "culprit,evidence,mechanism,window", `drill questions: ${Object.keys(key)}`);

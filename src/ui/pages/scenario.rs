@@ -481,18 +481,19 @@ fn DrillClock(phase: RwSignal<Phase, LocalStorage>) -> impl IntoView {
     let elapsed = RwSignal::new(0u64);
     let started = RwSignal::new(None::<f64>);
     let now = || js_sys::Date::now();
+    // The clock starts when the run is done (the telemetry is ready).
+    Effect::new(move |_| {
+        if matches!(phase.get(), Phase::Done(_)) && started.get_untracked().is_none() {
+            started.set(Some(now()));
+        }
+    });
     let handle = set_interval_with_handle(
         move || {
-            if matches!(phase.get_untracked(), Phase::Done(_)) {
-                let t0 = started.get_untracked().unwrap_or_else(|| {
-                    let t = now();
-                    started.set(Some(t));
-                    t
-                });
+            if let Some(t0) = started.get_untracked() {
                 elapsed.set(((now() - t0) / 1000.0) as u64);
             }
         },
-        std::time::Duration::from_millis(1000),
+        std::time::Duration::from_millis(500),
     )
     .ok();
     on_cleanup(move || {
@@ -502,8 +503,8 @@ fn DrillClock(phase: RwSignal<Phase, LocalStorage>) -> impl IntoView {
     });
     view! {
         <span class="drill-clock" data-testid="drill-clock" role="timer" aria-live="off">
-            <span aria-hidden="true">"⏱ "</span>
-            {move || format!("{:02}:{:02}", elapsed.get() / 60, elapsed.get() % 60)}
+            "clock "
+            <strong>{move || format!("{:02}:{:02}", elapsed.get() / 60, elapsed.get() % 60)}</strong>
             <span class="visually-hidden">" since the telemetry was ready"</span>
         </span>
     }
