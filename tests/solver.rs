@@ -142,6 +142,28 @@ fn solver_finds_every_cause_from_the_telemetry_alone() {
     assert!(misses.is_empty(), "the solver missed seeds {misses:?} (rerun with SOLVER_VERBOSE=1 for its reasoning)");
 }
 
+/// Drills vary load, capacity, timing, severity and red herrings: the
+/// solver must still find each drill's cause from the telemetry alone, and
+/// its answers must score full marks.
+#[test]
+fn solver_solves_twenty_drills() {
+    let rows: Vec<Row> = (1..=20u64)
+        .map(|seed| {
+            let model = obslab::scenario::drill::model(seed).expect("drill");
+            let run = obslab::sim::run(&model, seed, None);
+            assert_eq!(run.truth.faults.len(), 1, "drill {seed}: one catalogue fault");
+            let d = diagnose(&run);
+            check(seed, &run, &d)
+        })
+        .collect();
+    for r in &rows {
+        let failed: Vec<&str> = r.checks.iter().filter(|c| !c.1).map(|c| c.0).collect();
+        println!("drill {:>3}  {:<64} {:<64} {}", r.seed, r.truth, r.diagnosis, if failed.is_empty() { "ok".to_string() } else { format!("MISS ({})", failed.join(", ")) });
+    }
+    let misses: Vec<u64> = rows.iter().filter(|r| !r.ok()).map(|r| r.seed).collect();
+    assert!(misses.is_empty(), "the solver missed drills {misses:?}");
+}
+
 /// The solver's code (comments aside) touches neither the answer key nor
 /// the scenario's fault plan: not `run.truth`, not a span record's `cause`,
 /// not the catalogue, the drawn faults or the incident schedule.

@@ -86,8 +86,13 @@ pub fn model(seed: u64) -> Result<Model, ScenarioError> {
 fn strengthen(k: &mut FaultKind, s: f64) {
     let ratio = |r: &mut f64| *r = (*r * s).min(0.95);
     match k {
+        // Never stronger than the scenario's: a longer leak makes the
+        // callers' 1 s timeouts fire, and the incident turns into a
+        // timeout-and-retry cascade (drill 17 with severe: the solver,
+        // like a hurried learner, answered timeouts_retries).
         FaultKind::PoolExhaustion { ratio: r, hold, .. } => {
-            ratio(r);
+            let s = s.min(1.0);
+            *r *= s;
             *hold = scale(*hold, s);
         }
         FaultKind::GcPauses { pause, .. } => *pause = scale(*pause, s),
