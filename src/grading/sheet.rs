@@ -129,17 +129,6 @@ pub fn questions_json(run: &Run, key: bool) -> String {
     w.finish()
 }
 
-fn dimension_name(d: super::quantity::Dimension) -> &'static str {
-    use super::quantity::Dimension::*;
-    match d {
-        Time => "time",
-        Ratio => "ratio",
-        Count => "count",
-        Rate => "rate",
-        Bytes => "bytes",
-    }
-}
-
 /// Opens the question's object and writes its fields (the caller closes it).
 fn write_question(w: &mut JsonWriter, q: &Question) {
     w.begin_object().field_str("id", &q.id).field_str("kind", q.kind.as_str()).field_str("prompt", &q.prompt).field_float("points", q.points);
@@ -147,7 +136,7 @@ fn write_question(w: &mut JsonWriter, q: &Question) {
         w.field_str("entity", e.as_str());
     }
     if let Some(d) = q.dimension {
-        w.field_str("unit", dimension_name(d));
+        w.field_str("unit", d.as_str());
     }
     if let Source::Reference { language, .. } = &q.source {
         w.field_str("language", language.as_str());
