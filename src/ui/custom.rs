@@ -6,10 +6,10 @@
 //! it) and runs under the route `#/scenario/custom?seed=N`.
 
 use crate::scenario::{self, Model};
+use crate::ui::components::questions::{file_text, picked_file};
 use crate::ui::route::{Route, DEFAULT_SEED};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 /// The route id of the loaded file.
 pub const ID: &str = "custom";
@@ -35,16 +35,14 @@ pub fn load() -> Result<Model, String> {
 pub fn CustomCard() -> impl IntoView {
     let result = RwSignal::new(None::<Result<String, String>>);
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
-        input.set_value("");
+        let Some(file) = picked_file(&ev) else { return };
         let name = file.name();
         if file.size() > MAX_BYTES {
             result.set(Some(Err(format!("“{name}” is {:.0} KB; a scenario file is a few KB. Nothing was changed.", file.size() / 1000.0))));
             return;
         }
         spawn_local(async move {
-            let Some(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) else {
+            let Some(text) = file_text(&file).await else {
                 result.set(Some(Err(format!("“{name}” could not be read as text. Nothing was changed."))));
                 return;
             };

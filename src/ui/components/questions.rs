@@ -595,17 +595,14 @@ fn files(panel: Panel) -> impl IntoView {
         }
     };
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
-        // Choosing the same file again must fire `change` again.
-        input.set_value("");
+        let Some(file) = picked_file(&ev) else { return };
         let name = file.name();
         if file.size() > MAX_IMPORT_BYTES {
             panel.report(false, format!("“{name}” was not imported: it is {:.0} KB, and an answer sheet is a few KB. Nothing was changed.", file.size() / 1000.0));
             return;
         }
         spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) {
+            match file_text(&file).await {
                 Some(text) => panel.import(&name, &text),
                 None => panel.report(false, format!("“{name}” could not be read as text. Nothing was changed.")),
             }
@@ -629,6 +626,20 @@ fn files(panel: Panel) -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// The file chosen in the `<input type=file>` that fired `ev`. The input is
+/// cleared, so choosing the same file again fires `change` again.
+pub(crate) fn picked_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {
+    let input = ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+    let file = input.files()?.get(0)?;
+    input.set_value("");
+    Some(file)
+}
+
+/// A chosen file's contents as text (`None` when the browser cannot read it).
+pub(crate) async fn file_text(file: &web_sys::File) -> Option<String> {
+    wasm_bindgen_futures::JsFuture::from(file.text()).await.ok()?.as_string()
 }
 
 /// Saves `text` as a file called `name` (a download of a Blob URL).

@@ -6,7 +6,8 @@ use crate::scenario::{self, BUILTINS};
 use crate::ui::components::questions::progress_line;
 use crate::ui::route::{Route, DEFAULT_SEED};
 use crate::ui::custom::CustomCard;
-use crate::ui::saved::use_saved;
+use crate::grading::question::Question;
+use crate::ui::saved::{use_saved, Saved};
 use leptos::prelude::*;
 
 #[component]
@@ -21,23 +22,7 @@ pub fn HomePage() -> impl IntoView {
                 let questions = model.questions.clone();
                 let id = b.id;
                 // The seeds played most recently, with their progress.
-                let progress = move || {
-                    let p = saved.progress.get();
-                    let items = p
-                        .runs_of(id)
-                        .take(3)
-                        .map(|r| {
-                            let href = Route::scenario(id, r.seed).href();
-                            view! { <li><a class="card__seed" href=href>{format!("seed {}", r.seed)}</a>{format!(": {}", progress_line(r, &questions))}</li> }
-                        })
-                        .collect::<Vec<_>>();
-                    (!items.is_empty()).then(|| view! {
-                        <div class="card__progress" data-testid="card-progress">
-                            <p class="card__progress-title">"Your progress"</p>
-                            <ul class="card__progress-list">{items}</ul>
-                        </div>
-                    })
-                };
+                let progress = move || played(saved, id, 3, "seed", "Your progress", "card-progress", &questions);
                 let teaches = model.teaches.into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
                 view! {
                     <li class="card" data-scenario=b.id>
@@ -88,23 +73,7 @@ fn DrillCard() -> impl IntoView {
     let questions = scenario::drill::model(DEFAULT_SEED).map(|m| m.questions).unwrap_or_default();
     let new_seed = RwSignal::new(fresh_seed());
     let href = move || Route::scenario(scenario::drill::ID, new_seed.get()).href();
-    let history = move || {
-        let p = saved.progress.get();
-        let items = p
-            .runs_of(scenario::drill::ID)
-            .take(10)
-            .map(|r| {
-                let href = Route::scenario(scenario::drill::ID, r.seed).href();
-                view! { <li><a class="card__seed" href=href>{format!("drill {}", r.seed)}</a>{format!(": {}", progress_line(r, &questions))}</li> }
-            })
-            .collect::<Vec<_>>();
-        (!items.is_empty()).then(|| view! {
-            <div class="card__progress" data-testid="drill-history">
-                <p class="card__progress-title">"Your drills"</p>
-                <ul class="card__progress-list">{items}</ul>
-            </div>
-        })
-    };
+    let history = move || played(saved, scenario::drill::ID, 10, "drill", "Your drills", "drill-history", &questions);
     view! {
         <li class="card" data-scenario="drill">
             <h2 class="card__title">
@@ -124,6 +93,26 @@ fn DrillCard() -> impl IntoView {
             {history}
         </li>
     }
+}
+
+/// The `take` most recent seeds of scenario `id` the learner played, each a
+/// link (`"{noun} {seed}"`) with its progress; nothing when there are none.
+fn played(saved: Saved, id: &'static str, take: usize, noun: &'static str, title: &'static str, testid: &'static str, questions: &[Question]) -> Option<impl IntoView + use<>> {
+    let p = saved.progress.get();
+    let items = p
+        .runs_of(id)
+        .take(take)
+        .map(|r| {
+            let href = Route::scenario(id, r.seed).href();
+            view! { <li><a class="card__seed" href=href>{format!("{noun} {}", r.seed)}</a>{format!(": {}", progress_line(r, questions))}</li> }
+        })
+        .collect::<Vec<_>>();
+    (!items.is_empty()).then(|| view! {
+        <div class="card__progress" data-testid=testid>
+            <p class="card__progress-title">{title}</p>
+            <ul class="card__progress-list">{items}</ul>
+        </div>
+    })
 }
 
 /// A drill number from 1 to 99,999.
