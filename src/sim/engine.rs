@@ -45,7 +45,9 @@ enum Ev {
     CpuDone { fiber: u32 },
     Hold { fiber: u32 },
     DsDone { fiber: u32 },
-    Deliver { call: u32, key: u32, target: u32, trace: u32 },
+    /// `span` is the attempt's client span: a late delivery of an attempt
+    /// the caller already retried still belongs under that attempt.
+    Deliver { call: u32, key: u32, target: u32, trace: u32, span: u32 },
     CallReturn { call: u32, key: u32, status: u16, cause: u16 },
     CallTimeout { call: u32, key: u32 },
     Scrape { target: u16 },
@@ -1455,14 +1457,14 @@ impl Engine {
         }
         let c = &self.calls[ci as usize];
         let key = c.key();
-        self.q.schedule(now + SimDuration(lat), Ev::Deliver { call: ci, key, target, trace });
+        self.q.schedule(now + SimDuration(lat), Ev::Deliver { call: ci, key, target, trace, span });
         if c.timeout_us > 0 {
             self.q.schedule(now + SimDuration(c.timeout_us), Ev::CallTimeout { call: ci, key });
         }
     }
 
-    fn on_deliver(&mut self, now: SimTime, ci: u32, key: u32, target: u32, in_flight_trace: u32) {
-        self.deliver(now, ci, key, target);
+    fn on_deliver(&mut self, now: SimTime, ci: u32, key: u32, target: u32, in_flight_trace: u32, span: u32) {
+        self.deliver(now, ci, key, target, span);
         if in_flight_trace != NO {
             let tb = &mut self.traces[in_flight_trace as usize];
             tb.open -= 1;
@@ -1472,13 +1474,12 @@ impl Engine {
         }
     }
 
-    fn deliver(&mut self, now: SimTime, ci: u32, key: u32, target: u32) {
+    fn deliver(&mut self, now: SimTime, ci: u32, key: u32, target: u32, span_idx: u32) {
         let c = &self.calls[ci as usize];
         if c.generation != key >> 8 || c.done {
             return; // the caller gave up and closed the connection
         }
         let (t, service, endpoint) = (c.task, c.service, c.endpoint);
-        let span_idx = if (key & 0xff) as u8 == c.attempt { c.span } else { NO };
         let k = &self.tasks[t as usize];
         let propagate = self.model.instrumentation.propagation;
         let (trace, parent_span) = if k.trace == NO {
@@ -2222,7 +2223,7 @@ impl Engine {
             Ev::CpuDone { fiber } => self.on_cpu_done(now, fiber),
             Ev::Hold { fiber } => self.on_hold(now, fiber),
             Ev::DsDone { fiber } => self.on_ds_done(now, fiber),
-            Ev::Deliver { call, key, target, trace } => self.on_deliver(now, call, key, target, trace),
+            Ev::Deliver { call, key, target, trace, span } => self.on_deliver(now, call, key, target, trace, span),
             Ev::CallReturn { call, key, status, cause } => self.on_call_return(now, call, key, status, cause),
             Ev::CallTimeout { call, key } => self.on_call_timeout(now, call, key),
             Ev::Scrape { target } => self.on_scrape(now, target),

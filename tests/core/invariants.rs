@@ -104,7 +104,8 @@ fn check_counters_and_histograms(tel: &Telemetry) -> Result<(), String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+    // Four seeds per run; PROPTEST_CASES=200 for a deeper search.
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(4), ..ProptestConfig::default() })]
     #[test]
     fn telemetry_invariants_hold_for_any_seed(seed in 0u64..10_000) {
         let r = run("intermittent-p99", seed, 12);
@@ -123,4 +124,17 @@ fn bookstore_and_slo_invariants() {
     assert_eq!(check_counters_and_histograms(&r.telemetry), Ok(()));
     let r = run("slo-rollout", 3, 2 * 24 * 60);
     assert_eq!(check_counters_and_histograms(&r.telemetry), Ok(()));
+}
+
+proptest! {
+    // Two drills per run; each draws its own cause, load and red herrings.
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2), ..ProptestConfig::default() })]
+    #[test]
+    fn drill_telemetry_invariants_hold_for_any_seed(seed in 0u64..100_000) {
+        let model = obslab::scenario::drill::model(seed).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let r = obslab::sim::run(&model, seed, Some(obslab::sim::time::SimDuration::from_secs(12 * 60)));
+        prop_assert_eq!(r.stats.requests, r.stats.completed + r.stats.in_flight);
+        prop_assert_eq!(check_spans_nest(&r.telemetry), Ok(()));
+        prop_assert_eq!(check_counters_and_histograms(&r.telemetry), Ok(()));
+    }
 }
