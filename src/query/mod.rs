@@ -4,6 +4,7 @@
 //! lexer → parser → ast → eval; today that is [`promql`].
 
 pub mod diag;
+pub mod lex;
 pub mod logql;
 pub mod traceql;
 pub mod promql;

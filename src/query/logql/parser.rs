@@ -5,19 +5,14 @@
 //! says what to write instead.
 
 use super::ast::*;
-use super::lexer::{lex, parse_bytes, parse_go_duration, unquote, Tok, Token};
+use super::lexer::{parse_bytes, parse_go_duration, Tok, LOGQL};
+pub(crate) use crate::query::lex::compile_regex;
 use crate::query::diag::QueryError;
-use regex_lite::{Regex, RegexBuilder};
+use crate::query::lex::{parser_cursor, Cursor};
 use std::ops::Range;
 
-/// Deepest nesting of parentheses and aggregations accepted.
-const MAX_DEPTH: usize = 64;
-/// Largest compiled regex (bytes of the regex engine's program).
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
 pub fn parse(src: &str) -> Result<Expr, QueryError> {
-    let toks = lex(src)?;
-    let mut p = Parser { src, toks, pos: 0, depth: 0 };
+    let mut p = Parser { c: Cursor::new(src, &LOGQL)? };
     if p.peek() == Tok::Eof {
         return Err(QueryError::parse(0..src.len(), "the query is empty; start with a stream selector such as {service=\"frontend\"}"));
     }
@@ -34,79 +29,14 @@ pub fn parse(src: &str) -> Result<Expr, QueryError> {
     Ok(e)
 }
 
-/// Compiles a regex the way Loki's label matchers use it: fully anchored.
-pub(crate) fn compile_regex(pattern: &str, anchored: bool, span: Range<usize>) -> Result<Regex, QueryError> {
-    let full = if anchored { format!("^(?:{pattern})$") } else { pattern.to_string() };
-    RegexBuilder::new(&full).size_limit(REGEX_SIZE_LIMIT).nest_limit(100).build().map_err(|e| {
-        let msg = e.to_string();
-        let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim().to_string();
-        QueryError::parse(span, format!("invalid regular expression {pattern:?}: {first}"))
-    })
-}
-
 struct Parser<'a> {
-    src: &'a str,
-    toks: Vec<Token>,
-    pos: usize,
-    depth: usize,
+    c: Cursor<'a>,
 }
+parser_cursor!(Parser);
 
 impl<'a> Parser<'a> {
-    fn cur(&self) -> &Token {
-        &self.toks[self.pos.min(self.toks.len() - 1)]
-    }
-    fn peek(&self) -> Tok {
-        self.cur().tok
-    }
-    fn peek_at(&self, k: usize) -> Tok {
-        self.toks.get(self.pos + k).map(|t| t.tok).unwrap_or(Tok::Eof)
-    }
-    fn text(&self, t: &Token) -> &'a str {
-        &self.src[t.span.clone()]
-    }
-    fn cur_text(&self) -> &'a str {
-        let t = self.cur();
-        &self.src[t.span.clone()]
-    }
-    fn is_kw(&self, kw: &str) -> bool {
-        self.peek() == Tok::Ident && self.cur_text() == kw
-    }
-    fn bump(&mut self) -> Token {
-        let t = self.cur().clone();
-        if self.pos < self.toks.len() - 1 {
-            self.pos += 1;
-        }
-        t
-    }
-    fn describe(&self, t: &Token) -> String {
-        match t.tok {
-            Tok::Eof => "end of the query".into(),
-            Tok::Ident | Tok::Number | Tok::Duration | Tok::Bytes => format!("{:?}", self.text(t)),
-            Tok::Str => format!("the string {}", self.text(t)),
-            other => other.describe().into(),
-        }
-    }
-    fn err_here(&self, what: &str) -> QueryError {
-        let t = self.cur();
-        QueryError::parse(t.span.clone(), format!("expected {what}, found {}", self.describe(t)))
-    }
-    fn expect(&mut self, tok: Tok, what: &str) -> Result<Token, QueryError> {
-        if self.peek() == tok {
-            Ok(self.bump())
-        } else {
-            Err(self.err_here(what))
-        }
-    }
-    fn enter(&mut self, span: Range<usize>) -> Result<(), QueryError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(QueryError::parse(span, format!("the query nests deeper than {MAX_DEPTH} levels")));
-        }
-        Ok(())
-    }
     fn string(&mut self) -> Result<(String, Range<usize>), QueryError> {
-        let t = self.expect(Tok::Str, "a string in double quotes or backticks")?;
-        Ok((unquote(self.text(&t), t.span.start)?, t.span))
+        self.string_lit("a string in double quotes or backticks")
     }
 
     // ------------------------------------------------------------ expressions

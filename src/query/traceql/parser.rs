@@ -4,18 +4,14 @@
 //! compiles regexes fully anchored.
 
 use super::ast::*;
-use super::lexer::{lex, Tok, Token};
+use super::lexer::{Tok, TRACEQL};
 use crate::query::diag::QueryError;
-use crate::query::logql::lexer::{parse_go_duration, unquote};
-use crate::query::logql::parser::compile_regex;
+use crate::query::lex::{compile_regex, parse_go_duration, parser_cursor, unquote, Cursor};
 use crate::telemetry::span::{SpanKind, StatusCode};
 use std::ops::Range;
 
-const MAX_DEPTH: usize = 64;
-
 pub fn parse(src: &str) -> Result<Spanset, QueryError> {
-    let toks = lex(src)?;
-    let mut p = Parser { src, toks, pos: 0, depth: 0 };
+    let mut p = Parser { c: Cursor::new(src, &TRACEQL)? };
     if p.peek() == Tok::Eof {
         return Err(QueryError::parse(0..src.len(), "the query is empty; start with a spanset filter such as { status = error }"));
     }
@@ -28,55 +24,11 @@ pub fn parse(src: &str) -> Result<Spanset, QueryError> {
 }
 
 struct Parser<'a> {
-    src: &'a str,
-    toks: Vec<Token>,
-    pos: usize,
-    depth: usize,
+    c: Cursor<'a>,
 }
+parser_cursor!(Parser);
 
 impl<'a> Parser<'a> {
-    fn cur(&self) -> &Token {
-        &self.toks[self.pos.min(self.toks.len() - 1)]
-    }
-    fn peek(&self) -> Tok {
-        self.cur().tok
-    }
-    fn text(&self, t: &Token) -> &'a str {
-        &self.src[t.span.clone()]
-    }
-    fn bump(&mut self) -> Token {
-        let t = self.cur().clone();
-        if self.pos < self.toks.len() - 1 {
-            self.pos += 1;
-        }
-        t
-    }
-    fn describe(&self, t: &Token) -> String {
-        match t.tok {
-            Tok::Eof => "end of the query".into(),
-            Tok::Ident | Tok::DotIdent | Tok::Number | Tok::Duration => format!("{:?}", self.text(t)),
-            Tok::Str => format!("the string {}", self.text(t)),
-            o => o.describe().into(),
-        }
-    }
-    fn err_here(&self, what: &str) -> QueryError {
-        let t = self.cur();
-        QueryError::parse(t.span.clone(), format!("expected {what}, found {}", self.describe(t)))
-    }
-    fn expect(&mut self, tok: Tok, what: &str) -> Result<Token, QueryError> {
-        if self.peek() == tok { Ok(self.bump()) } else { Err(self.err_here(what)) }
-    }
-    fn enter(&mut self, span: Range<usize>) -> Result<(), QueryError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(QueryError::parse(span, format!("the query nests deeper than {MAX_DEPTH} levels")));
-        }
-        Ok(())
-    }
-    fn last_end(&self) -> usize {
-        self.toks[self.pos.saturating_sub(1)].span.end
-    }
-
     // ------------------------------------------------------------ spansets
 
     /// A spanset expression followed by `| stage`s.
@@ -267,7 +219,7 @@ impl<'a> Parser<'a> {
             Tok::Lt => (FOp::Lt, 3, false),
             Tok::Lte => (FOp::Lte, 3, false),
             // Regex operators share the comparison level.
-            Tok::Re | Tok::NotRe => (FOp::Eq, 3, false),
+            Tok::EqRegex | Tok::NeqRegex => (FOp::Eq, 3, false),
             Tok::Add => (FOp::Add, 4, false),
             Tok::Sub => (FOp::Sub, 4, false),
             Tok::Mul => (FOp::Mul, 5, false),
@@ -287,7 +239,7 @@ impl<'a> Parser<'a> {
                 break;
             }
             let opt = self.bump();
-            if matches!(opt.tok, Tok::Re | Tok::NotRe) {
+            if matches!(opt.tok, Tok::EqRegex | Tok::NeqRegex) {
                 let vt = self.cur().clone();
                 if vt.tok != Tok::Str {
                     return Err(self.err_here("a regular expression in double quotes after =~ or !~"));
@@ -296,7 +248,7 @@ impl<'a> Parser<'a> {
                 let pattern = unquote(self.text(&vt), vt.span.start)?;
                 check_string_operand(&lhs, opt.span.start..vt.span.end)?;
                 let re = compile_regex(&pattern, true, vt.span.clone())?;
-                lhs = Field::Regex { lhs: Box::new(lhs), re, pattern, negate: opt.tok == Tok::NotRe };
+                lhs = Field::Regex { lhs: Box::new(lhs), re, pattern, negate: opt.tok == Tok::NeqRegex };
                 continue;
             }
             let rhs_start = self.cur().span.start;
