@@ -11,6 +11,11 @@ use crate::sim::time::{parse_duration, SimDuration};
 use crate::telemetry::log::{LogFormat, Severity};
 use super::toml::Spanned;
 
+/// Most queries one N+1 request makes (a category of 10,000 items loaded
+/// one by one is a real page; it is also how the waterfall bench gets a
+/// 10,000-span trace). Larger values are read as this.
+pub const MAX_N_PLUS_ONE_QUERIES: u32 = 10_000;
+
 #[derive(Clone, Debug)]
 pub struct Model {
     pub id: String,
@@ -966,7 +971,7 @@ fn resolve_fault(
             let Some(ci) = traffic.categories.iter().position(|x| x == c.get_ref()) else {
                 return cx.err(c.span(), &format!("{p}.category"), format!("unknown category {:?}; expected one of: {}", c.get_ref(), traffic.categories.join(", ")));
             };
-            FaultKind::NPlusOne { service, endpoint, category: ci as u16 + 1, queries: s.queries.unwrap_or(25).clamp(2, 500), factor: cx.positive(s.factor.unwrap_or(4.0), &format!("{p}.factor"))? }
+            FaultKind::NPlusOne { service, endpoint, category: ci as u16 + 1, queries: s.queries.unwrap_or(25).clamp(2, MAX_N_PLUS_ONE_QUERIES), factor: cx.positive(s.factor.unwrap_or(4.0), &format!("{p}.factor"))? }
         }
         "lock_contention" => {
             let service = svc("service")?;
