@@ -8,7 +8,6 @@
 use super::functions::{self, Func, FUNCTIONS};
 use super::lexer::{lex_prefix, Tok, Token};
 use crate::store::SeriesStore;
-use std::collections::BTreeSet;
 use std::ops::Range;
 
 /// What the word under the cursor is.
@@ -138,16 +137,18 @@ pub fn complete(query: &str, cursor: usize, store: &SeriesStore, limit: usize) -
         Context::Operator => all.extend(OPERATOR_KEYWORDS.iter().map(|k| (Kind::Keyword, k.to_string(), k.to_string()))),
         Context::Grouping => all.extend(["by", "without"].map(|k| (Kind::Keyword, k.to_string(), k.to_string()))),
         Context::LabelName { metric } => {
-            let mut names = BTreeSet::new();
+            let mut names = Vec::new();
             for_series(store, metric.as_deref(), |l| names.extend(l.iter().map(|l| &*l.name).filter(|n| *n != "__name__")));
+            sorted_unique(&mut names);
             // Inside braces a matcher follows the name.
             let in_braces = before.iter().rev().find(|t| matches!(t.tok, Tok::LBrace | Tok::LParen)).is_some_and(|t| t.tok == Tok::LBrace);
             let eq = if in_braces && !after.trim_start().starts_with(['=', '!']) { "=\"" } else { "" };
             all.extend(names.into_iter().map(|n| (Kind::Label, n.to_string(), format!("{n}{eq}"))));
         }
         Context::LabelValue { metric, label } => {
-            let mut values = BTreeSet::new();
+            let mut values = Vec::new();
             for_series(store, metric.as_deref(), |l| values.extend(l.get(label)));
+            sorted_unique(&mut values);
             let q = quote.unwrap_or('"');
             let close = if after.starts_with(q) { String::new() } else { q.to_string() };
             all.extend(values.into_iter().map(|v| (Kind::Value, v.to_string(), format!("{}{close}", escape(v, q)))));
@@ -155,19 +156,24 @@ pub fn complete(query: &str, cursor: usize, store: &SeriesStore, limit: usize) -
     }
 
     let typed = out.prefix.to_ascii_lowercase();
-    let mut found: Vec<(bool, Candidate)> = all
-        .into_iter()
-        .filter_map(|(kind, label, insert)| {
-            // ASCII lower-casing keeps byte offsets. A match inside a name
-            // counts from two characters typed.
-            let at = label.to_ascii_lowercase().find(&typed).filter(|&at| at == 0 || typed.len() >= 2)?;
-            Some((at > 0, Candidate { matched: at..at + typed.len(), label, insert, kind }))
-        })
-        .collect();
-    found.sort_by_key(|(elsewhere, _)| *elsewhere);
-    out.total = found.len();
-    out.items = found.into_iter().take(limit).map(|(_, c)| c).collect();
+    // ASCII lower-casing keeps byte offsets. A match inside a name counts
+    // from two characters typed, after the prefix matches.
+    let at: Vec<Option<usize>> = all.iter().map(|(_, label, _)| label.to_ascii_lowercase().find(&typed).filter(|&at| at == 0 || typed.len() >= 2)).collect();
+    let order = at.iter().enumerate().filter(|(_, a)| **a == Some(0)).chain(at.iter().enumerate().filter(|(_, a)| a.is_some_and(|a| a > 0)));
+    for (i, a) in order {
+        out.total += 1;
+        if out.items.len() < limit {
+            let (kind, label, insert) = all[i].clone();
+            let a = a.unwrap_or(0);
+            out.items.push(Candidate { matched: a..a + typed.len(), label, insert, kind });
+        }
+    }
     out
+}
+
+fn sorted_unique(v: &mut Vec<&str>) {
+    crate::sort::sort(v);
+    v.dedup();
 }
 
 /// What the tokens before the word under the cursor leave room for.

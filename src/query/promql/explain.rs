@@ -50,7 +50,7 @@ pub struct Size {
 
 #[derive(Clone, Debug)]
 pub struct Node {
-    /// The sub-expression as a query of its own (Prometheus's printing).
+    /// The sub-expression's text in the query, a query of its own.
     pub text: String,
     /// Where it is in the query's text.
     pub span: Range<usize>,
@@ -81,14 +81,25 @@ impl Node {
             },
         }
     }
-    /// This node and all below it, parents first.
+    /// What the node is: its operator, or the kind of selector or literal.
+    pub fn label(&self) -> &'static str {
+        match self.kind {
+            NodeKind::Selector => "selector",
+            NodeKind::RangeSelector => "range selector",
+            NodeKind::Subquery => "subquery",
+            NodeKind::Number => "number",
+            NodeKind::String => "string",
+            _ => self.op,
+        }
+    }
+    /// How many nodes the tree has.
     pub fn count(&self) -> usize {
         1 + self.children.iter().map(Node::count).sum::<usize>()
     }
 }
 
-/// Explains a parsed query (see [`super::parse`]) over `window`.
-pub fn explain(store: &SeriesStore, expr: &Expr, window: Window, opts: &EvalOptions) -> Node {
+/// Explains `query`, parsed as `expr` (see [`super::parse`]), over `window`.
+pub fn explain(store: &SeriesStore, query: &str, expr: &Expr, window: Window, opts: &EvalOptions) -> Node {
     let e = expr.unparen();
     let children: Vec<&Expr> = match &e.kind {
         ExprKind::Neg(x) => vec![x],
@@ -110,14 +121,14 @@ pub fn explain(store: &SeriesStore, expr: &Expr, window: Window, opts: &EvalOpti
         ExprKind::Call(c) => (NodeKind::Function, c.func.name),
     };
     Node {
-        text: e.to_string(),
+        text: query.get(e.span.clone()).unwrap_or_default().to_string(),
         span: e.span.clone(),
         kind,
         op,
         about: about(e),
         value_type: e.value_type(),
         result: size(store, e, window, opts),
-        children: children.into_iter().map(|c| explain(store, c, window, opts)).collect(),
+        children: children.into_iter().map(|c| explain(store, query, c, window, opts)).collect(),
     }
 }
 
@@ -202,7 +213,7 @@ mod tests {
         st
     }
     fn tree(q: &str, w: Window) -> Node {
-        explain(&store(), &parse(q).unwrap(), w, &EvalOptions::default())
+        explain(&store(), q, &parse(q).unwrap(), w, &EvalOptions::default())
     }
     fn flat(n: &Node, out: &mut Vec<(String, String)>) {
         out.push((n.text.clone(), n.summary()));
@@ -252,7 +263,7 @@ mod tests {
         let st = &run.telemetry.series;
         let t = run.telemetry.start_unix_ms + 600_000;
         let q = "sum by (service) (rate(http_server_request_duration_seconds_count[5m]))";
-        let n = explain(st, &parse(q).unwrap(), Window::Instant(t), &EvalOptions::default());
+        let n = explain(st, q, &parse(q).unwrap(), Window::Instant(t), &EvalOptions::default());
         assert_eq!(n.count(), 3);
         let metric = st.by_name("http_server_request_duration_seconds_count");
         let services: std::collections::BTreeSet<&str> = metric.iter().filter_map(|&id| st.get(id).labels.get("service")).collect();
