@@ -37,11 +37,9 @@ fn node_view(n: &Node, run: Callback<String>) -> AnyView {
     let children = (!n.children.is_empty()).then(|| view! { <ul>{n.children.iter().map(|c| node_view(c, run)).collect_view()}</ul> });
     view! {
         <li>
-            <button type="button" class="explain__expr" data-testid="explain-node" title="Run this sub-expression" on:click=move |_| run.run(text.clone())>
-                <code>{n.text.clone()}</code>
-            </button>
-            <span class="explain__size" class:explain__size--error=n.result.is_err() data-testid="explain-size">{n.summary()}</span>
-            <p class="explain__about"><strong>{n.label()}</strong>": "{n.about}</p>
+            <button type="button" class="explain__expr" data-testid="explain-node" on:click=move |_| run.run(text.clone())>{n.text.clone()}</button>
+            <span class=if n.result.is_err() { "explain__size explain__size--error" } else { "explain__size" } data-testid="explain-size">{n.summary()}</span>
+            <p class="explain__about">{format!("{}: {}", n.label(), n.about)}</p>
             {children}
         </li>
     }
@@ -118,8 +116,7 @@ pub fn ExploreTab() -> impl IntoView {
 
     // The explain tree of the query over the same window, when asked for.
     let explaining = RwSignal::new(false);
-    let tree = RwSignal::new_local(None::<Rc<Node>>);
-    Effect::new(move |_| {
+    let tree = move || {
         let query = lab.promql.get();
         let window = match mode.get() {
             Mode::Graph => {
@@ -128,9 +125,8 @@ pub fn ExploreTab() -> impl IntoView {
             }
             Mode::Table => Window::Instant(lab.range.get().1),
         };
-        let node = explaining.get().then(|| promql::parse(&query).ok()).flatten().map(|e| Rc::new(explain::explain(&lab.run().telemetry.series, &query, &e, window, &EvalOptions::default())));
-        tree.set(node);
-    });
+        explaining.get().then(|| promql::parse(&query).ok()).flatten().map(|e| explain::explain(&lab.run().telemetry.series, &query, &e, window, &EvalOptions::default()))
+    };
     let run_text = Callback::new(move |q: String| {
         draft.set(q.clone());
         lab.promql.set(q);
@@ -165,10 +161,10 @@ pub fn ExploreTab() -> impl IntoView {
                     <button type="button" class="button button--small" data-testid="promql-explain" aria-pressed=move || explaining.get().to_string()
                         on:click=move |_| explaining.update(|e| *e = !*e)>"Explain"</button>
             </QueryBox>
-            {move || tree.get().map(|n| view! {
+            {move || tree().map(|n| view! {
                 <section class="explain" aria-labelledby="explain-title" data-testid="explain-tree">
                     <h3 id="explain-title" class="explain__title">"Explain: every sub-expression alone, with its result size"</h3>
-                    <p class="result__stats">{if mode.get_untracked() == Mode::Graph { "Over the graph's range (range vectors at its end)" } else { "At the table's instant" }}". Click one to run it."</p>
+                    <p class="result__stats">{if mode.get_untracked() == Mode::Graph { "Over the graph's range (range vectors at its end). Click one to run it." } else { "At the table's instant. Click one to run it." }}</p>
                     <ul class="explain__tree">{node_view(&n, run_text)}</ul>
                 </section>
             })}
