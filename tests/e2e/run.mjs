@@ -315,6 +315,77 @@ async function main() {
     await page.screenshot({ path: path.join(OUT, "explore-error.png"), fullPage: true });
   });
 
+  await test("explore: completion and explain", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}&tab=explore`);
+    await waitMark(page, "ready", 180000);
+    const input = page.locator("[data-testid=promql-input]");
+    const list = page.locator("[data-testid=promql-suggest]");
+    const labels = () => list.locator(".suggest__label").allTextContents();
+    // Picks an option with the arrow keys, checking the active one is announced.
+    async function choose(text, key = "Enter") {
+      await list.waitFor();
+      const i = (await labels()).indexOf(text);
+      assert(i >= 0, `no ${text} among ${await labels()}`);
+      for (let k = 0; k < i; k++) await page.keyboard.press("ArrowDown");
+      const active = await input.getAttribute("aria-activedescendant");
+      assert((await page.locator(`#${active}`).getAttribute("aria-selected")) === "true" && (await page.locator(`#${active} .suggest__label`).textContent()) === text, `active option ${active}`);
+      await page.keyboard.press(key);
+    }
+    await input.fill("");
+    await input.focus();
+    await page.keyboard.type("sum by (ser");
+    await choose("service");
+    await page.keyboard.type(") (rate(http_server_req");
+    await list.waitFor();
+    const metrics = await labels();
+    assert(metrics.length >= 2 && metrics.every((m) => m.startsWith("http_server_req")), `metrics: ${metrics}`);
+    assert((await list.locator("mark").first().textContent()) === "http_server_req", "the typed prefix is marked");
+    await page.screenshot({ path: path.join(OUT, "explore-completion.png") });
+    await choose("http_server_request_duration_seconds_count", "Tab");
+    await page.keyboard.type("{ser");
+    await choose("service");
+    assert((await input.inputValue()).endsWith('_count{service="'), `after a label: ${await input.inputValue()}`);
+    await list.waitFor();
+    const values = await labels();
+    assert(values.includes("frontend"), `values of service: ${values}`);
+    await page.keyboard.press("Escape");
+    await list.waitFor({ state: "detached" });
+    await page.keyboard.press("Control+Space");
+    await choose("frontend");
+    await page.keyboard.type("}[5m]))");
+    const query = 'sum by (service) (rate(http_server_request_duration_seconds_count{service="frontend"}[5m]))';
+    assert((await input.inputValue()) === query, `typed: ${await input.inputValue()}`);
+    assert((await list.count()) === 0, "the list closed");
+    await page.keyboard.press("Shift+Enter");
+    await page.waitForFunction(() => /^1 series/.test(document.querySelector("[data-testid=promql-stats]")?.textContent || ""));
+    // Explain: three nodes, each with its result size.
+    await page.click("[data-testid=promql-explain]");
+    const tree = page.locator("[data-testid=explain-tree]");
+    await tree.waitFor();
+    const nodes = await tree.locator("[data-testid=explain-node]").allTextContents();
+    assert(nodes.length === 3 && nodes[0] === query && nodes[1].startsWith("rate(") && nodes[2].endsWith("[5m]"), `nodes: ${nodes}`);
+    const sizes = await tree.locator("[data-testid=explain-size]").allTextContents();
+    assert(/^1 series, \d+ points$/.test(sizes[0]) && /^\d+ series/.test(sizes[1]) && /^\d+ series, \d+ samples$/.test(sizes[2]), `sizes: ${sizes}`);
+    assert(parseInt(sizes[1]) >= 1 && parseInt(sizes[1]) === parseInt(sizes[2]), `rate keeps the selector's series: ${sizes}`);
+    assert(/Per-second average rate/.test(await tree.textContent()), "operators are described");
+    // No serious accessibility problem with the list open and the tree shown.
+    await input.focus();
+    await page.keyboard.press("Control+Space");
+    await list.waitFor();
+    await page.evaluate(fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8"));
+    const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes[0].target.join(" ")}`));
+    assert(violations.length === 0, violations.join("\n"));
+    await page.keyboard.press("Escape");
+    await tree.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, "explore-explain.png") });
+    // A node runs its sub-expression.
+    await tree.locator("[data-testid=explain-node]").nth(1).click();
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes("q=rate("));
+    await page.waitForFunction(() => document.querySelector("[data-testid=explain-node]")?.textContent.startsWith("rate("));
+    assert((await input.inputValue()).startsWith("rate("), "the box holds the sub-expression");
+  });
+
   await test("an exemplar on a latency panel opens its trace, its critical path and the span's logs", async (open) => {
     const page = await open();
     await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}`);

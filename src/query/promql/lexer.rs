@@ -94,9 +94,21 @@ pub struct Token {
 
 /// Lexes the whole query. The last token is always `Eof`.
 pub fn lex(input: &str) -> Result<Vec<Token>, QueryError> {
-    let mut lx = Lexer { src: input.as_bytes(), input, pos: 0, out: Vec::with_capacity(input.len() / 3 + 2), paren_depth: 0, paren_stack: Vec::new() };
+    let mut lx = Lexer::new(input);
     lx.run()?;
     Ok(lx.out)
+}
+
+/// Lexes as far as the text is valid and returns the tokens before the
+/// first error (without `Eof`): the view of a query still being typed
+/// that completion needs, where `rate(x{job="a` is not yet an error.
+pub fn lex_prefix(input: &str) -> Vec<Token> {
+    let mut lx = Lexer::new(input);
+    let _ = lx.run();
+    if lx.out.last().is_some_and(|t| t.tok == Tok::Eof) {
+        lx.out.pop();
+    }
+    lx.out
 }
 
 struct Lexer<'a> {
@@ -119,6 +131,9 @@ fn is_space(c: u8) -> bool {
 }
 
 impl<'a> Lexer<'a> {
+    fn new(input: &'a str) -> Self {
+        Lexer { src: input.as_bytes(), input, pos: 0, out: Vec::with_capacity(input.len() / 3 + 2), paren_depth: 0, paren_stack: Vec::new() }
+    }
     fn peek(&self) -> Option<u8> {
         self.src.get(self.pos).copied()
     }

@@ -17,7 +17,9 @@
 //! ```
 
 pub mod ast;
+pub mod complete;
 pub mod eval;
+pub mod explain;
 pub mod exemplars;
 pub mod functions;
 pub mod lexer;

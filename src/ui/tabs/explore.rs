@@ -1,11 +1,13 @@
 //! Explore metrics: a PromQL box over the run's series store, as a graph
 //! over the shared time range or a table at its end, with the error caret
-//! on a bad query and the metric names of the store to pick from.
+//! on a bad query, the metric names of the store to pick from, completion
+//! in the box, and an "Explain" tree of every sub-expression's result size.
 
 use crate::charts::panel::{legend, step_for};
 use crate::charts::timeseries::{Line, Plot};
 use crate::charts::{timefmt, Unit};
 use crate::query::diag::QueryError;
+use crate::query::promql::explain::{self, Node, Window};
 use crate::query::promql::{self, EvalOptions, Value};
 use crate::ui::components::plot::PlotChart;
 use crate::ui::components::query_box::QueryBox;
@@ -19,6 +21,29 @@ use std::rc::Rc;
 enum Mode {
     Graph,
     Table,
+}
+
+/// The graph's grid over a time range: (start, end, step).
+fn graph_grid((from, to): (i64, i64), scrape_ms: i64) -> (i64, i64, i64) {
+    let step = step_for((from, to), 500, scrape_ms);
+    let start = from.div_euclid(step) * step + step;
+    (start, to.max(start), step)
+}
+
+/// A node of the explain tree and its children, as nested lists; clicking
+/// its expression runs it.
+fn node_view(n: &Node, run: Callback<String>) -> AnyView {
+    let text = n.text.clone();
+    let children = (!n.children.is_empty()).then(|| view! { <ul>{n.children.iter().map(|c| node_view(c, run)).collect_view()}</ul> });
+    view! {
+        <li>
+            <button type="button" class="explain__expr" data-testid="explain-node" on:click=move |_| run.run(text.clone())>{n.text.clone()}</button>
+            <span class=if n.result.is_err() { "explain__size explain__size--error" } else { "explain__size" } data-testid="explain-size">{n.summary()}</span>
+            <p class="explain__about">{format!("{}: {}", n.label(), n.about)}</p>
+            {children}
+        </li>
+    }
+    .into_any()
 }
 
 enum Outcome {
@@ -55,9 +80,8 @@ pub fn ExploreTab() -> impl IntoView {
         let opts = EvalOptions::default();
         let res = match m {
             Mode::Graph => {
-                let step = step_for((from, to), 500, scrape_ms);
-                let start = from.div_euclid(step) * step + step;
-                promql::range_query_with(store, &expr, start, to.max(start), step, &opts).and_then(|r| {
+                let (start, end, step) = graph_grid((from, to), scrape_ms);
+                promql::range_query_with(store, &expr, start, end, step, &opts).and_then(|r| {
                     let Value::Matrix(mx) = r.value else { return Err(QueryError::eval("a range query must return a range of values")) };
                     let lines: Vec<Line> = mx.iter().map(|s| Line::from_points(legend(None, &s.labels), &s.points, step)).collect();
                     let series = lines.len();
@@ -90,6 +114,25 @@ pub fn ExploreTab() -> impl IntoView {
         outcome.set(Some(Rc::new(res.unwrap_or_else(|error| Outcome::Error { query, error }))));
     });
 
+    // The explain tree of the query over the same window, when asked for.
+    let explaining = RwSignal::new(false);
+    let tree = move || {
+        let query = lab.promql.get();
+        let window = match mode.get() {
+            Mode::Graph => {
+                let (start, end, step) = graph_grid(lab.range.get(), scrape_ms);
+                Window::Range { start, end, step }
+            }
+            Mode::Table => Window::Instant(lab.range.get().1),
+        };
+        explaining.get().then(|| promql::parse(&query).ok()).flatten().map(|e| explain::explain(&lab.run().telemetry.series, &query, &e, window, &EvalOptions::default()))
+    };
+    let run_text = Callback::new(move |q: String| {
+        draft.set(q.clone());
+        lab.promql.set(q);
+    });
+    let complete = Callback::new(move |(text, cursor): (String, usize)| promql::complete::complete(&text, cursor, &lab.run().telemetry.series, 15));
+
     let run_query = move || lab.promql.set(draft.get_untracked().trim().to_string());
     let options = metric_names.into_iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view();
     let insert_metric = move |ev: leptos::ev::Event| {
@@ -103,7 +146,7 @@ pub fn ExploreTab() -> impl IntoView {
     view! {
         <section class="explore" aria-labelledby="explore-title">
             <h2 id="explore-title" class="visually-hidden">"Explore metrics"</h2>
-            <QueryBox lang="promql" label="PromQL" draft on_run=Callback::new(move |_| run_query())>
+            <QueryBox lang="promql" label="PromQL" draft complete on_run=Callback::new(move |_| run_query())>
                     <label class="query__metrics">
                         "Metrics "
                         <select on:change=insert_metric>
@@ -115,7 +158,16 @@ pub fn ExploreTab() -> impl IntoView {
                         <button type="button" class="button button--small" aria-pressed=move || (mode.get() == Mode::Graph).to_string() on:click=move |_| mode.set(Mode::Graph)>"Graph"</button>
                         <button type="button" class="button button--small" aria-pressed=move || (mode.get() == Mode::Table).to_string() on:click=move |_| mode.set(Mode::Table)>"Table"</button>
                     </span>
+                    <button type="button" class="button button--small" data-testid="promql-explain" aria-pressed=move || explaining.get().to_string()
+                        on:click=move |_| explaining.update(|e| *e = !*e)>"Explain"</button>
             </QueryBox>
+            {move || tree().map(|n| view! {
+                <section class="explain" aria-labelledby="explain-title" data-testid="explain-tree">
+                    <h3 id="explain-title" class="explain__title">"Explain: every sub-expression alone, with its result size"</h3>
+                    <p class="result__stats">{if mode.get_untracked() == Mode::Graph { "Over the graph's range (range vectors at its end). Click one to run it." } else { "At the table's instant. Click one to run it." }}</p>
+                    <ul class="explain__tree">{node_view(&n, run_text)}</ul>
+                </section>
+            })}
             {move || outcome.get().map(|o| match &*o {
                 Outcome::Error { query, error } => view! { <QueryErrorView query=query.clone() error=error.clone()/> }.into_any(),
                 Outcome::Graph { plot, series, samples, step_ms, took_ms, warnings } => {
