@@ -802,6 +802,73 @@ async function main() {
     }
   }
 
+  // --- live replay, theme, profile deep links --------------------------------
+
+  // A cheap fingerprint of a canvas's pixels: changes when it is redrawn differently.
+  const canvasHash = (page, sel) => page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+    return h;
+  }, sel);
+  const rangeText = async (page) => (await page.locator("[data-testid=time-range]").textContent()).trim();
+  const rangeEnd = (text) => /– (\d\d:\d\d:\d\d)/.exec(text)[1];
+
+  await test("theme switch: dark, light and system, kept across a reload, charts redrawn, no serious axe violations", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/bookstore?seed=${SEED}`);
+    await waitMark(page, "ready", 180000);
+    const theme = () => page.evaluate(() => document.documentElement.getAttribute("data-theme"));
+    // The chart's background: its top-left pixel.
+    const bg = () => page.evaluate(() => {
+      const c = document.querySelector("[data-testid=chart]");
+      const d = c.getContext("2d").getImageData(1, 1, 1, 1).data;
+      return (d[0] + d[1] + d[2]) / 3;
+    });
+    const button = (c) => page.locator(`[data-theme-choice=${c}]`);
+    assert((await theme()) === null && (await button("system").getAttribute("aria-pressed")) === "true", "system is the default");
+    assert((await bg()) > 200, `a light chart at first: ${await bg()}`);
+    await button("dark").click();
+    assert((await theme()) === "dark", "data-theme is not dark");
+    assert((await button("dark").getAttribute("aria-pressed")) === "true", "Dark is not pressed");
+    await page.waitForFunction(() => {
+      const d = document.querySelector("[data-testid=chart]").getContext("2d").getImageData(1, 1, 1, 1).data;
+      return (d[0] + d[1] + d[2]) / 3 < 80;
+    }, null, { timeout: 3000 });
+    assert((await page.evaluate(() => localStorage.getItem("obslab.theme.v1"))) === "dark", "the choice is not stored");
+    const pageBg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    await page.screenshot({ path: path.join(OUT, "theme-dark.png") });
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes[0].target.join(" ")})`);
+    });
+    assert(violations.length === 0, violations.join("\n"));
+    // A reload keeps the choice, before the app starts (no light flash).
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.getAttribute("data-theme") === "dark");
+    await waitMark(page, "ready", 180000);
+    assert((await bg()) < 80, `a dark chart after the reload: ${await bg()}`);
+    // The Profiles tab's flame graph follows the theme too.
+    await page.click("#tab-profiles");
+    await page.locator("[data-testid=flame-frame]").first().waitFor({ timeout: 20000 });
+    const frameBg = () => page.locator("[data-testid=flame-frame]").nth(1).evaluate((e) => getComputedStyle(e).backgroundColor);
+    const darkFrame = await frameBg();
+    await page.screenshot({ path: path.join(OUT, "theme-dark-profiles.png") });
+    await button("light").click();
+    assert((await theme()) === "light" && (await frameBg()) !== darkFrame, `the flame graph kept its colours: ${darkFrame}`);
+    await page.screenshot({ path: path.join(OUT, "theme-light-profiles.png") });
+    // System: no attribute, nothing stored; an unknown stored value is ignored.
+    await button("system").click();
+    assert((await theme()) === null && (await page.evaluate(() => localStorage.getItem("obslab.theme.v1"))) === null, "system leaves a choice behind");
+    await page.evaluate(() => localStorage.setItem("obslab.theme.v1", "purple"));
+    await page.reload();
+    await waitMark(page, "interactive", 20000);
+    assert((await theme()) === null && (await button("system").getAttribute("aria-pressed")) === "true", "an unknown stored theme is not ignored");
+    console.log(`     theme: dark page background ${pageBg}; dark frame ${darkFrame}`);
+  });
+
   await test("a bad seed in the address shows an error", async (open) => {
     const page = await open();
     await page.goto(`${base}#/scenario/intermittent-p99?seed=abc`);

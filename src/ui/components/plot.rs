@@ -55,9 +55,14 @@ pub fn PlotChart(
     let handle = window_event_listener(ev::resize, move |_| redraw.update(|n| *n += 1));
     on_cleanup(move || handle.remove());
 
+    // A new theme (or the system's scheme under "system") redraws in its colours.
+    let theme = use_context::<crate::ui::theme::Theme>();
     let p = plot.clone();
     Effect::new(move |_| {
         redraw.track();
+        if let Some(t) = theme {
+            t.epoch.track();
+        }
         let Some(el) = canvas.get() else { return };
         let t0 = crate::ui::perf::now();
         let style = canvas::fit(&el);
