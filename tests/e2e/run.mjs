@@ -870,6 +870,21 @@ async function main() {
     // Later ▶ cannot pass now: nothing after it is shown.
     await page.locator(".timebar button", { hasText: "Later" }).click();
     assert(rangeEnd(await rangeText(page)) === rangeEnd(paused), `Later showed data after now: ${await rangeText(page)}`);
+    // A drag across a panel while playing pauses the replay and zooms in, never past now.
+    await play.click();
+    const playingRange = await rangeText(page);
+    await page.waitForFunction((t) => document.querySelector("[data-testid=time-range]").textContent.trim() !== t, playingRange, { timeout: 5000 });
+    await page.locator(panel).first().scrollIntoViewIfNeeded();
+    const box = await page.locator(panel).first().boundingBox();
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /live=pause/.test(location.hash));
+    const zoomed = await rangeText(page);
+    assert(!/\(15m\)/.test(zoomed) && (await pause.getAttribute("aria-pressed")) === "true", `a drag while playing: ${zoomed}`);
+    const nowText = /at (\d\d:\d\d:\d\d)/.exec(await page.locator("[data-testid=live-status]").textContent())[1];
+    assert(rangeEnd(zoomed) <= nowText, `the zoom ends after now: ${zoomed}, now ${nowText}`);
     // At 600× the replay reaches the end of the run and pauses with a note.
     await page.locator("[data-speed='600']").click();
     await play.click();

@@ -123,12 +123,12 @@ pub fn TimeBar() -> impl IntoView {
         })
         .collect_view();
     let status = move || {
-        let now = lab.now.get()?;
-        Some(if lab.playing.get() {
+        let Some(now) = lab.now.get() else { return String::new() };
+        if lab.playing.get() {
             format!("Replaying at {}×: now {} UTC", lab.speed.get(), fmt(now))
         } else {
             format!("Replay paused at {} UTC", fmt(now))
-        })
+        }
     };
     view! {
         <div class="timebar" role="group" aria-label="Time range">
@@ -161,12 +161,14 @@ pub fn TimeBar() -> impl IntoView {
                     <span aria-hidden="true">"❚❚ "</span>"Pause"
                 </button>
                 <span class="segmented" role="group" aria-label="Replay speed">{speeds}</span>
-                {move || live().then(|| view! {
-                    <span class="timebar__now" data-testid="live-status">{status}</span>
-                    <button type="button" class="link-button" data-testid="live-stop" on:click=move |_| lab.stop_live()>"Leave the replay"</button>
-                })}
+                <span class="timebar__now" data-testid="live-status" hidden=move || !live()>{status}</span>
+                <button type="button" class="link-button" data-testid="live-stop" hidden=move || !live() on:click=move |_| lab.stop_live()>
+                    "Leave the replay"
+                </button>
             </span>
-            {move || lab.live_note.get().map(|n| view! { <p class="timebar__note" role="status" data-testid="live-note">{n}</p> })}
+            <p class="timebar__note" role="status" data-testid="live-note" hidden=move || lab.live_note.with(Option::is_none)>
+                {move || lab.live_note.get().unwrap_or_default()}
+            </p>
             <span class="timebar__hint">"Drag across a chart to zoom in."</span>
         </div>
     }

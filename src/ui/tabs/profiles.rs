@@ -109,9 +109,9 @@ pub fn ProfilesTab() -> impl IntoView {
     view! {
         <section class="profiles" aria-labelledby="profiles-title">
             <h2 id="profiles-title" class="visually-hidden">"Profiles"</h2>
-            {move || sel.error.get().map(|e| view! {
-                <p class="notice notice--error" role="alert" data-testid="profile-route-error">{e.message}" The default selection is shown."</p>
-            })}
+            <p class="notice notice--error" role="alert" data-testid="profile-route-error" hidden=move || sel.error.with(Option::is_none)>
+                {move || sel.error.get().map(|e| e.message + " The default selection is shown.").unwrap_or_default()}
+            </p>
             {(!has_profiles).then(|| view! {
                 <p class="notice" role="status">"This run has no CPU profiles: the scenario turns profiling off."</p>
             })}
