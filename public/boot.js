@@ -3,6 +3,11 @@
 // data attributes (see pattern_script in Trunk.toml), which keeps every
 // script external for the page's Content-Security-Policy.
 (() => {
+  // The theme the learner chose (ui::theme), before the page paints.
+  try {
+    const t = localStorage.getItem("obslab.theme.v1");
+    if (t === "light" || t === "dark") document.documentElement.setAttribute("data-theme", t);
+  } catch {}
   const { js, wasm } = document.currentScript.dataset;
   const fail = (err) => {
     console.error(err);

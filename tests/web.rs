@@ -11,7 +11,7 @@ use obslab::charts::{draw_plot, ChartStyle};
 use plotters::prelude::IntoDrawingArea;
 use obslab::scenario;
 use obslab::sim::{self, time::parse_duration};
-use obslab::ui::route::{parse, Route, Tab, View, DEFAULT_SEED};
+use obslab::ui::route::{parse, Compare, Live, ProfileView, Route, Tab, View, DEFAULT_SEED, SPEEDS};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -108,6 +108,7 @@ fn routes_parse_defensively() {
             query: Some("sum by (le) (rate(http_server_request_duration_seconds_bucket{route=~\"/books/.*\"}[5m])) # 100% & more".into()),
             range: Some((1_772_442_000_000, 1_772_442_900_000)),
             trace: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+            ..View::default()
         },
     };
     assert_eq!(parse(&r.href()), Ok(r));
@@ -119,4 +120,102 @@ fn routes_parse_defensively() {
     assert!(parse("#/scenario/bookstore?from=x&to=1").unwrap_err().message.contains("Unix milliseconds"));
     let long = format!("#/{}", "x".repeat(10_000));
     assert!(parse(&long).unwrap_err().message.chars().count() < 200, "long input is clipped");
+}
+
+#[wasm_bindgen_test]
+fn live_replay_in_the_address() {
+    let scenario = |view: View| Route::Scenario { id: "bookstore".into(), seed: 7, view };
+    // Playing and paused, each speed: a round trip.
+    for playing in [true, false] {
+        for speed in SPEEDS {
+            let r = scenario(View {
+                range: Some((1_772_451_000_000, 1_772_451_900_000)),
+                live: Some(Live { playing, now: 1_772_451_900_000, speed }),
+                ..View::default()
+            });
+            assert_eq!(parse(&r.href()), Ok(r.clone()), "{}", r.href());
+        }
+    }
+    let href = scenario(View { live: Some(Live { playing: true, now: 5, speed: 60 }), ..View::default() }).href();
+    assert!(href.ends_with("&live=play&now=5&speed=60"), "{href}");
+    // A missing speed is the slowest.
+    let Ok(Route::Scenario { view, .. }) = parse("#/scenario/bookstore?live=pause&now=9") else { panic!("no route") };
+    assert_eq!(view.live, Some(Live { playing: false, now: 9, speed: SPEEDS[0] }));
+    // Bad values: a sentence each, no panic.
+    for (bad, says) in [
+        ("live=run&now=5", "neither"),
+        ("live=play", "needs “now”"),
+        ("live=play&now=soon", "Unix milliseconds"),
+        ("live=play&now=5&speed=7", "60"),
+        ("live=play&now=5&speed=", "not one the lab offers"),
+        ("live=play&now=5&speed=99999999999999999999", "not one the lab offers"),
+        ("now=5", "live=play"),
+        ("speed=10", "live=play"),
+    ] {
+        let e = parse(&format!("#/scenario/bookstore?{bad}")).unwrap_err();
+        assert!(e.message.contains(says), "{bad}: {e}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn profile_selection_in_the_address() {
+    let scenario = |profile: ProfileView| Route::Scenario {
+        id: "intermittent-p99".into(),
+        seed: 7,
+        view: View { tab: Tab::Profiles, profile: Some(profile), ..View::default() },
+    };
+    let full = ProfileView {
+        service: Some("cart".into()),
+        replica: "cart-7d9f-2".into(),
+        compare: Compare::Previous,
+        search: "json: encode & 100%".into(),
+        zoom: vec!["main".into(), "net/http.(*conn).serve".into(), "main.getProductId".into()],
+    };
+    let r = scenario(full.clone());
+    assert_eq!(parse(&r.href()), Ok(r.clone()), "{}", r.href());
+    assert!(r.href().contains("&profile=cart:cart-7d9f-2&pcmp=previous&pq="), "{}", r.href());
+    // Every service; and each setting alone.
+    for p in [
+        ProfileView { service: Some(String::new()), ..ProfileView::default() },
+        ProfileView { service: Some("cart".into()), ..ProfileView::default() },
+        ProfileView { service: Some("cart".into()), compare: Compare::RunStart, ..ProfileView::default() },
+        ProfileView { service: Some("cart".into()), search: "a:b".into(), ..ProfileView::default() },
+    ] {
+        let r = scenario(p);
+        assert_eq!(parse(&r.href()), Ok(r.clone()), "{}", r.href());
+    }
+    // The default selection writes nothing; settings without a service keep the default service.
+    assert_eq!(scenario(ProfileView::default()).href(), "#/scenario/intermittent-p99?seed=7&tab=profiles");
+    let Ok(Route::Scenario { view, .. }) = parse("#/scenario/intermittent-p99?tab=profiles&pq=json") else { panic!("no route") };
+    assert_eq!(view.profile, Some(ProfileView { search: "json".into(), ..ProfileView::default() }));
+    // The selection is written with the Profiles tab only.
+    let mut r = scenario(full);
+    if let Route::Scenario { view, .. } = &mut r {
+        view.tab = Tab::Logs;
+    }
+    assert!(!r.href().contains("profile"), "{}", r.href());
+    // Bad values: a sentence each, no panic.
+    for (bad, says) in [
+        ("profile=:pod-1", "no service"),
+        ("profile=cart&pcmp=yesterday", "previous"),
+        ("profile=%zz", "escape"),
+        ("profile=cart:%ff", "UTF-8"),
+        ("profile=cart&pq=%", "escape"),
+        ("profile=cart&pzoom=%e2%82", "UTF-8"),
+    ] {
+        let e = parse(&format!("#/scenario/intermittent-p99?tab=profiles&{bad}")).unwrap_err();
+        assert!(e.message.contains(says), "{bad}: {e}");
+    }
+    // Checked against a run: an unknown service or a replica of another service.
+    let resources = [("cart", "cart-1"), ("cart", "cart-2"), ("frontend", "frontend-1")];
+    let check = |service: &str, replica: &str| {
+        ProfileView { service: Some(service.into()), replica: replica.into(), ..ProfileView::default() }.check(resources.iter().map(|&(s, p)| (s, p)))
+    };
+    assert_eq!(check("cart", "cart-2"), Ok(()));
+    assert_eq!(check("", ""), Ok(()));
+    assert_eq!(ProfileView::default().check(resources.iter().map(|&(s, p)| (s, p))), Ok(()));
+    let e = check("payments", "").unwrap_err();
+    assert!(e.message.contains("payments") && e.message.contains("cart, frontend"), "{e}");
+    let e = check("cart", "frontend-1").unwrap_err();
+    assert!(e.message.contains("frontend-1") && e.message.contains("cart"), "{e}");
 }

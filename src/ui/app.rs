@@ -1,4 +1,4 @@
-//! The app shell: a header, and the page the URL fragment names. The
+//! The app shell: a header (with the theme switch), and the page the URL fragment names. The
 //! fragment is read on load and on every `hashchange`; a fragment that
 //! names no page shows why instead of a page.
 
@@ -6,6 +6,7 @@ use crate::ui::pages::home::HomePage;
 use crate::ui::pages::scenario::ScenarioPage;
 use crate::ui::route::{self, Route, View};
 use crate::ui::saved::Saved;
+use crate::ui::theme::{Theme, ThemeSwitch};
 use leptos::ev;
 use leptos::prelude::*;
 
@@ -18,6 +19,7 @@ pub fn App() -> impl IntoView {
     // Saved progress: read once, before any page shows it.
     let saved = Saved::load();
     provide_context(saved);
+    provide_context(Theme::load());
     let fragment = RwSignal::new(current_fragment());
     let handle = window_event_listener(ev::hashchange, move |_| fragment.set(current_fragment()));
     on_cleanup(move || handle.remove());
@@ -60,6 +62,7 @@ pub fn App() -> impl IntoView {
         <header class="topbar">
             <a class="topbar__brand" href="#/">"obslab"</a>
             <span class="topbar__tagline">"an observability lab that runs in your browser"</span>
+            <ThemeSwitch/>
         </header>
         <main id="main" class="page" tabindex="-1">
             {move || saved.notice.get().map(|n| view! {

@@ -13,6 +13,7 @@ pub mod route;
 mod saved;
 mod state;
 mod tabs;
+mod theme;
 
 pub use components::canvas::MeasuringCanvas;
 

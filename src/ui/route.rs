@@ -1,8 +1,10 @@
 //! Routes live in the URL fragment so the lab works from any static
 //! server: `#/` is the catalogue, `#/scenario/<id>?seed=<n>` a scenario run
 //! with a seed a facilitator can share. The rest of a scenario link is its
-//! [`View`]: `tab`, `q` (the tab's query), `from`/`to` (Unix ms) and
-//! `trace`, so a shared link opens exactly what its sender saw. Parsing
+//! [`View`]: `tab`, `q` (the tab's query), `from`/`to` (Unix ms),
+//! `trace`, the live replay (`live=play|pause`, `now`, `speed`) and the
+//! Profiles tab's selection (`profile=service:replica`, `pcmp`, `pq`,
+//! `pzoom`), so a shared link opens exactly what its sender saw. Parsing
 //! never panics: anything malformed becomes a [`RouteError`] with a
 //! sentence for the learner.
 
@@ -82,6 +84,89 @@ pub struct View {
     pub range: Option<(i64, i64)>,
     /// The trace open in the waterfall (32 hex digits).
     pub trace: Option<String>,
+    /// The live replay, when it is on.
+    pub live: Option<Live>,
+    /// The Profiles tab's selection (written with `tab=profiles` only).
+    pub profile: Option<ProfileView>,
+}
+
+/// Replay speeds: simulated seconds per second of wall time.
+pub const SPEEDS: [u32; 4] = [1, 10, 60, 600];
+
+/// The live replay: a "now" cursor moving through the simulated run at
+/// `speed`; nothing after `now` is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Live {
+    pub playing: bool,
+    /// Unix ms.
+    pub now: i64,
+    /// One of [`SPEEDS`].
+    pub speed: u32,
+}
+
+/// What the Profiles tab compares the shared window with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compare {
+    #[default]
+    Off,
+    /// The window of the same length just before the shared range.
+    Previous,
+    /// The first window of the same length in the run.
+    RunStart,
+}
+
+impl Compare {
+    pub const ALL: [Compare; 3] = [Compare::Off, Compare::Previous, Compare::RunStart];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compare::Off => "off",
+            Compare::Previous => "previous",
+            Compare::RunStart => "start",
+        }
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            Compare::Off => "nothing",
+            Compare::Previous => "the window just before",
+            Compare::RunStart => "the start of the run",
+        }
+    }
+}
+
+/// The Profiles tab's selection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileView {
+    /// The service; empty: every service; `None`: the run's entry service.
+    pub service: Option<String>,
+    /// The replica (pod); empty: every replica.
+    pub replica: String,
+    pub compare: Compare,
+    pub search: String,
+    /// The zoomed frame's path from the root, frame names.
+    pub zoom: Vec<String>,
+}
+
+impl ProfileView {
+    /// Checks the service and replica against a run's resources, given as
+    /// `(service, pod)` pairs, so a link from another scenario or a typo
+    /// gets a sentence instead of an empty graph.
+    pub fn check<'a>(&self, resources: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Result<(), RouteError> {
+        let Some(service) = &self.service else { return Ok(()) };
+        if !service.is_empty() && !resources.clone().any(|(s, _)| s == service) {
+            let mut names: Vec<&str> = resources.map(|(s, _)| s).collect();
+            names.sort_unstable();
+            names.dedup();
+            return Err(RouteError {
+                message: format!("The profile in the address names a service “{}” this run does not have. Its services are: {}.", clip(service), names.join(", ")),
+            });
+        }
+        if !self.replica.is_empty() && !resources.clone().any(|(s, p)| s == service && p == self.replica) {
+            return Err(RouteError {
+                message: format!("The profile in the address names a replica “{}” that the service “{}” does not have.", clip(&self.replica), clip(service)),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl View {
@@ -102,6 +187,31 @@ impl View {
         if let Some(t) = &self.trace {
             out.push_str("&trace=");
             out.push_str(&encode_component(t));
+        }
+        if let Some(l) = self.live {
+            out.push_str(&format!("&live={}&now={}&speed={}", if l.playing { "play" } else { "pause" }, l.now, l.speed));
+        }
+        if let Some(p) = self.profile.as_ref().filter(|_| self.tab == Tab::Profiles) {
+            if let Some(service) = &p.service {
+                out.push_str("&profile=");
+                out.push_str(&encode_component(service));
+                if !p.replica.is_empty() {
+                    out.push(':');
+                    out.push_str(&encode_component(&p.replica));
+                }
+            }
+            if p.compare != Compare::Off {
+                out.push_str("&pcmp=");
+                out.push_str(p.compare.as_str());
+            }
+            if !p.search.is_empty() {
+                out.push_str("&pq=");
+                out.push_str(&encode_component(&p.search));
+            }
+            if !p.zoom.is_empty() {
+                out.push_str("&pzoom=");
+                out.push_str(&encode_component(&p.zoom.join(";")));
+            }
         }
         out
     }
@@ -169,6 +279,8 @@ fn seed(query: &str) -> Result<u64, RouteError> {
 fn view(query: &str) -> Result<View, RouteError> {
     let mut v = View::default();
     let (mut from, mut to) = (None, None);
+    let (mut live, mut now, mut speed) = (None, None, None);
+    let mut profile: Option<ProfileView> = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, raw) = pair.split_once('=').unwrap_or((pair, ""));
         match k {
@@ -185,9 +297,60 @@ fn view(query: &str) -> Result<View, RouteError> {
             "trace" => v.trace = Some(decode_component(raw)?),
             "from" => from = Some(millis("from", raw)?),
             "to" => to = Some(millis("to", raw)?),
+            "live" => {
+                live = Some(match raw {
+                    "play" => true,
+                    "pause" => false,
+                    _ => return Err(RouteError { message: format!("“live” in the address, “{}”, is neither “play” nor “pause”.", clip(raw)) }),
+                })
+            }
+            "now" => now = Some(millis("now", raw)?),
+            "speed" => {
+                let s = raw.strip_suffix('x').unwrap_or(raw);
+                speed = Some(SPEEDS.into_iter().find(|n| n.to_string() == s).ok_or_else(|| RouteError {
+                    message: format!(
+                        "The replay speed in the address, “{}”, is not one the lab offers: {}.",
+                        clip(raw),
+                        SPEEDS.map(|n| n.to_string()).join(", ")
+                    ),
+                })?)
+            }
+            "profile" => {
+                let (svc, pod) = raw.split_once(':').unwrap_or((raw, ""));
+                let p = profile.get_or_insert_with(ProfileView::default);
+                let service = decode_component(svc)?;
+                p.replica = decode_component(pod)?;
+                if service.is_empty() && !p.replica.is_empty() {
+                    return Err(RouteError { message: "The profile in the address names a replica but no service: write profile=service:replica.".into() });
+                }
+                p.service = Some(service);
+            }
+            "pcmp" => {
+                profile.get_or_insert_with(ProfileView::default).compare = Compare::ALL.into_iter().find(|c| c.as_str() == raw).ok_or_else(|| RouteError {
+                    message: format!(
+                        "The profile comparison in the address, “{}”, is not one of: {}.",
+                        clip(raw),
+                        Compare::ALL.map(|c| c.as_str()).join(", ")
+                    ),
+                })?
+            }
+            "pq" => {
+                profile.get_or_insert_with(ProfileView::default).search = decode_component(raw)?
+            }
+            "pzoom" => {
+                let path = decode_component(raw)?;
+                profile.get_or_insert_with(ProfileView::default).zoom = path.split(';').filter(|f| !f.is_empty()).map(str::to_string).collect();
+            }
             _ => {}
         }
     }
+    v.profile = profile;
+    v.live = match (live, now) {
+        (None, None) if speed.is_none() => None,
+        (Some(playing), Some(now)) => Some(Live { playing, now, speed: speed.unwrap_or(SPEEDS[0]) }),
+        (Some(_), None) => return Err(RouteError { message: "The live replay in the address needs “now”, the replay's moment in Unix milliseconds.".into() }),
+        _ => return Err(RouteError { message: "“now” and “speed” in the address belong to the live replay: add live=play or live=pause.".into() }),
+    };
     v.range = match (from, to) {
         (None, None) => None,
         (Some(f), Some(t)) if f < t => Some((f, t)),

@@ -920,6 +920,213 @@ async function main() {
     }
   }
 
+  // --- live replay, theme, profile deep links --------------------------------
+
+  // A cheap fingerprint of a canvas's pixels: changes when it is redrawn differently.
+  const canvasHash = (page, sel) => page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+    return h;
+  }, sel);
+  const rangeText = async (page) => (await page.locator("[data-testid=time-range]").textContent()).trim();
+  const rangeEnd = (text) => /– (\d\d:\d\d:\d\d)/.exec(text)[1];
+
+  await test("live: play advances the range, every panel redraws, pause stops it, a reload restores it", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}`);
+    await waitMark(page, "ready", 180000);
+    const play = page.locator("[data-testid=live-play]");
+    const pause = page.locator("[data-testid=live-pause]");
+    assert((await play.getAttribute("aria-pressed")) === "false" && (await pause.isDisabled()), "the replay is off at first");
+    const panel = "[data-testid=panel] canvas";
+    const before = await canvasHash(page, panel);
+    // Tasks over 50 ms while the replay runs (each tick re-evaluates and redraws every panel).
+    await page.evaluate(() => {
+      window.__long = [];
+      new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push(Math.round(e.duration)))).observe({ type: "longtask" });
+    });
+    // Play at 60× from the keyboard: the run starts again, 15 minutes in.
+    await page.locator("[data-speed='60']").click();
+    await play.focus();
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => /live=play&now=\d+&speed=60/.test(location.hash));
+    assert((await play.getAttribute("aria-pressed")) === "true", "Play is not pressed");
+    const first = await rangeText(page);
+    assert(first.startsWith("09:00:00 – 09:15:00"), `the replay starts at the run's start: ${first}`);
+    assert((await page.locator("[data-testid=time-range]").getAttribute("aria-live")) === "off", "the moving range is announced every second");
+    await page.waitForFunction((t) => document.querySelector("[data-testid=time-range]").textContent.trim() !== t, first, { timeout: 5000 });
+    const second = await rangeText(page);
+    assert(rangeEnd(second) > rangeEnd(first) && /\(15m\)/.test(second), `the range end did not move forward: ${first} → ${second}`);
+    const status = await page.locator("[data-testid=live-status]").textContent();
+    assert(status.includes(`now ${rangeEnd(second)}`), `now is the range's end: ${status} / ${second}`);
+    await page.waitForTimeout(300);
+    const after = await canvasHash(page, panel);
+    assert(after !== before, "the panel was not redrawn for the new range");
+    const evaluated = await page.locator("[data-testid=dashboard-stats]").textContent();
+    await page.waitForTimeout(2000);
+    const long = await page.evaluate(() => window.__long);
+    await page.screenshot({ path: path.join(OUT, "live-playing.png") });
+    // Pause (Space on the focused button): the range stays.
+    await pause.focus();
+    await page.keyboard.press("Space");
+    await page.waitForFunction(() => /live=pause/.test(location.hash));
+    const paused = await rangeText(page);
+    await page.waitForTimeout(2500);
+    assert((await rangeText(page)) === paused, `the range moved while paused: ${paused} → ${await rangeText(page)}`);
+    assert((await pause.getAttribute("aria-pressed")) === "true" && (await play.getAttribute("aria-pressed")) === "false", "pause state");
+    const hash = await page.evaluate(() => location.hash);
+    // A reload restores the paused replay where it was.
+    await page.reload();
+    await waitMark(page, "ready", 180000);
+    assert((await page.evaluate(() => location.hash)) === hash, `the address changed on reload: ${hash}`);
+    assert((await rangeText(page)) === paused, `after the reload: ${await rangeText(page)}, before: ${paused}`);
+    assert((await pause.getAttribute("aria-pressed")) === "true", "the replay is not paused after the reload");
+    assert((await page.locator("[data-speed='60']").getAttribute("aria-pressed")) === "true", "the speed is not restored");
+    assert((await page.locator("[data-testid=live-status]").textContent()).includes("paused"), "no paused status");
+    // Later ▶ cannot pass now: nothing after it is shown.
+    await page.locator(".timebar button", { hasText: "Later" }).click();
+    assert(rangeEnd(await rangeText(page)) === rangeEnd(paused), `Later showed data after now: ${await rangeText(page)}`);
+    // A drag across a panel while playing pauses the replay and zooms in, never past now.
+    await play.click();
+    const playingRange = await rangeText(page);
+    await page.waitForFunction((t) => document.querySelector("[data-testid=time-range]").textContent.trim() !== t, playingRange, { timeout: 5000 });
+    await page.locator(panel).first().scrollIntoViewIfNeeded();
+    const box = await page.locator(panel).first().boundingBox();
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /live=pause/.test(location.hash));
+    const zoomed = await rangeText(page);
+    assert(!/\(15m\)/.test(zoomed) && (await pause.getAttribute("aria-pressed")) === "true", `a drag while playing: ${zoomed}`);
+    const nowText = /at (\d\d:\d\d:\d\d)/.exec(await page.locator("[data-testid=live-status]").textContent())[1];
+    assert(rangeEnd(zoomed) <= nowText, `the zoom ends after now: ${zoomed}, now ${nowText}`);
+    // At 600× the replay reaches the end of the run and pauses with a note.
+    await page.locator("[data-speed='600']").click();
+    await play.click();
+    const note = page.locator("[data-testid=live-note]");
+    await note.waitFor({ timeout: 15000 });
+    assert((await note.textContent()).includes("end of the simulated data"), `note: ${await note.textContent()}`);
+    assert((await play.getAttribute("aria-pressed")) === "false", "still playing at the end");
+    assert(rangeEnd(await rangeText(page)) === "10:00:00", `the range ends at the run's end: ${await rangeText(page)}`);
+    await page.screenshot({ path: path.join(OUT, "live-end.png") });
+    // Other tools follow the replay too: the Logs tab's range ends at now.
+    await play.click();
+    await page.click("#tab-logs");
+    await page.locator("[data-testid=log-lines] li").first().waitFor({ timeout: 20000 });
+    const logsRange = await rangeText(page);
+    await page.waitForFunction((t) => document.querySelector("[data-testid=time-range]").textContent.trim() !== t, logsRange, { timeout: 5000 });
+    // Leaving the replay keeps the range and shows the whole run again on request.
+    await page.click("[data-testid=live-stop]");
+    await page.waitForFunction(() => !/live=/.test(location.hash));
+    await page.locator(".timebar button", { hasText: "Whole run" }).click();
+    assert((await rangeText(page)).startsWith("09:00:00 – 10:00:00"), `whole run: ${await rangeText(page)}`);
+    console.log(`     live: ${first} → ${second}; ${evaluated.trim()} while playing; tasks over 50 ms in ~3 s of playing: ${JSON.stringify(long)}`);
+  });
+
+  await test("theme switch: dark, light and system, kept across a reload, charts redrawn, no serious axe violations", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/bookstore?seed=${SEED}`);
+    await waitMark(page, "ready", 180000);
+    const theme = () => page.evaluate(() => document.documentElement.getAttribute("data-theme"));
+    // The chart's background: its top-left pixel.
+    const bg = () => page.evaluate(() => {
+      const c = document.querySelector("[data-testid=chart]");
+      const d = c.getContext("2d").getImageData(1, 1, 1, 1).data;
+      return (d[0] + d[1] + d[2]) / 3;
+    });
+    const button = (c) => page.locator(`[data-theme-choice=${c}]`);
+    assert((await theme()) === null && (await button("system").getAttribute("aria-pressed")) === "true", "system is the default");
+    assert((await bg()) > 200, `a light chart at first: ${await bg()}`);
+    await button("dark").click();
+    assert((await theme()) === "dark", "data-theme is not dark");
+    assert((await button("dark").getAttribute("aria-pressed")) === "true", "Dark is not pressed");
+    await page.waitForFunction(() => {
+      const d = document.querySelector("[data-testid=chart]").getContext("2d").getImageData(1, 1, 1, 1).data;
+      return (d[0] + d[1] + d[2]) / 3 < 80;
+    }, null, { timeout: 3000 });
+    assert((await page.evaluate(() => localStorage.getItem("obslab.theme.v1"))) === "dark", "the choice is not stored");
+    const pageBg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    await page.screenshot({ path: path.join(OUT, "theme-dark.png") });
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes[0].target.join(" ")})`);
+    });
+    assert(violations.length === 0, violations.join("\n"));
+    // A reload keeps the choice, before the app starts (no light flash).
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.getAttribute("data-theme") === "dark");
+    await waitMark(page, "ready", 180000);
+    assert((await bg()) < 80, `a dark chart after the reload: ${await bg()}`);
+    // The Profiles tab's flame graph follows the theme too.
+    await page.click("#tab-profiles");
+    await page.locator("[data-testid=flame-frame]").first().waitFor({ timeout: 20000 });
+    const frameBg = () => page.locator("[data-testid=flame-frame]").nth(1).evaluate((e) => getComputedStyle(e).backgroundColor);
+    const darkFrame = await frameBg();
+    await page.screenshot({ path: path.join(OUT, "theme-dark-profiles.png") });
+    await button("light").click();
+    assert((await theme()) === "light" && (await frameBg()) !== darkFrame, `the flame graph kept its colours: ${darkFrame}`);
+    await page.screenshot({ path: path.join(OUT, "theme-light-profiles.png") });
+    // System: no attribute, nothing stored; an unknown stored value is ignored.
+    await button("system").click();
+    assert((await theme()) === null && (await page.evaluate(() => localStorage.getItem("obslab.theme.v1"))) === null, "system leaves a choice behind");
+    await page.evaluate(() => localStorage.setItem("obslab.theme.v1", "purple"));
+    await page.reload();
+    await waitMark(page, "interactive", 20000);
+    assert((await theme()) === null && (await button("system").getAttribute("aria-pressed")) === "true", "an unknown stored theme is not ignored");
+    console.log(`     theme: dark page background ${pageBg}; dark frame ${darkFrame}`);
+  });
+
+  await test("profiles: the selection is in the address and survives a reload; a bad one is explained", async (open) => {
+    const page = await open();
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}&tab=profiles`);
+    await waitMark(page, "simulated", 180000);
+    await page.locator("[data-testid=flame-frame]").first().waitFor({ timeout: 20000 });
+    await page.locator(".timebar button", { hasText: "Last 15m" }).click();
+    // Another service, one replica, a comparison, a search and a zoom.
+    const service = await page.locator("[data-testid=profile-service] option").nth(2).getAttribute("value");
+    await page.selectOption("[data-testid=profile-service]", service);
+    const replica = await page.locator("[data-testid=profile-replica] option").nth(1).getAttribute("value");
+    await page.selectOption("[data-testid=profile-replica]", replica);
+    await page.selectOption("[data-testid=profile-compare]", "previous");
+    await page.fill("[data-testid=profile-search]", "json");
+    await page.waitForFunction(() => /compared with/.test(document.querySelector("[data-testid=profile-stats]")?.textContent || ""));
+    const target = page.locator("[data-testid=flame-frame]").nth(1);
+    const name = (await target.getAttribute("aria-label")).split(":")[0];
+    await target.click();
+    await page.locator("[data-testid=flame-reset]").waitFor();
+    await page.waitForFunction(() => /pzoom=/.test(location.hash));
+    const hash = decodeURIComponent(await page.evaluate(() => location.hash));
+    assert(hash.includes(`profile=${service}:${replica}`) && hash.includes("pcmp=previous") && hash.includes("pq=json") && hash.includes(`pzoom=`), `address: ${hash}`);
+    const stats = await page.locator("[data-testid=profile-stats]").textContent();
+    const crumbs = await page.locator(".flame__crumbs li").allTextContents();
+    await page.screenshot({ path: path.join(OUT, "profiles-deep-link.png"), fullPage: true });
+    await page.reload();
+    await waitMark(page, "simulated", 180000);
+    await page.locator("[data-testid=flame-reset]").waitFor({ timeout: 20000 });
+    assert((await page.locator("[data-testid=profile-service]").inputValue()) === service, "service after the reload");
+    assert((await page.locator("[data-testid=profile-replica]").inputValue()) === replica, "replica after the reload");
+    assert((await page.locator("[data-testid=profile-compare]").inputValue()) === "previous", "comparison after the reload");
+    assert((await page.locator("[data-testid=profile-search]").inputValue()) === "json", "search after the reload");
+    assert(JSON.stringify(await page.locator(".flame__crumbs li").allTextContents()) === JSON.stringify(crumbs), `zoom after the reload: ${crumbs}`);
+    assert(crumbs[crumbs.length - 1].trim() === name, `zoomed into ${name}: ${crumbs}`);
+    assert((await page.locator("[data-testid=profile-stats]").textContent()).replace(/laid out in \d+ ms/, "") === stats.replace(/laid out in \d+ ms/, ""), "the same profile after the reload");
+    // A service this run does not have: said, and the default shown.
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}&tab=profiles&profile=nope:pod-1`);
+    const err = page.locator("[data-testid=profile-route-error]");
+    await err.waitFor();
+    assert((await err.textContent()).includes("“nope”"), `error: ${await err.textContent()}`);
+    await page.locator("[data-testid=flame-frame]").first().waitFor();
+    await page.screenshot({ path: path.join(OUT, "profiles-bad-link.png") });
+    // A malformed setting: the address's error page.
+    await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}&tab=profiles&pcmp=yesterday`);
+    await page.locator("[data-testid=route-error]").waitFor();
+    assert((await page.locator("[data-testid=route-error]").textContent()).includes("yesterday"), "a bad comparison is not reported");
+  });
+
   await test("a bad seed in the address shows an error", async (open) => {
     const page = await open();
     await page.goto(`${base}#/scenario/intermittent-p99?seed=abc`);

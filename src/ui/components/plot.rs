@@ -1,7 +1,8 @@
 //! A time-series chart on a canvas: draws a core [`Plot`] sharp at the
 //! device pixel ratio, shows the values under the pointer, zooms the shared
-//! time range by dragging across it, and carries an HTML legend and a table
-//! of the same data (for keyboards, screen readers and exact numbers).
+//! time range by dragging across it (pausing a live replay), and carries
+//! an HTML legend and a table of the same data (for keyboards, screen
+//! readers and exact numbers).
 
 use crate::charts::{draw_plot, Frame, Plot};
 use crate::charts::timefmt;
@@ -55,9 +56,14 @@ pub fn PlotChart(
     let handle = window_event_listener(ev::resize, move |_| redraw.update(|n| *n += 1));
     on_cleanup(move || handle.remove());
 
+    // A new theme (or the system's scheme under "system") redraws in its colours.
+    let theme = use_context::<crate::ui::theme::Theme>();
     let p = plot.clone();
     Effect::new(move |_| {
         redraw.track();
+        if let Some(t) = theme {
+            t.epoch.track();
+        }
         let Some(el) = canvas.get() else { return };
         let t0 = crate::ui::perf::now();
         let style = canvas::fit(&el);
@@ -115,8 +121,14 @@ pub fn PlotChart(
         let rows = rows.into_iter().take(TOOLTIP_LINES).map(|(i, v, label)| (i, label, p.unit.format(v))).collect();
         tip.set(Some(Tip { x, y, time: timefmt::instant(t), rows }));
     };
+    // A replay redraws the chart as now moves: pressing on it pauses the
+    // replay, so the chart holds still for a drag.
+    let lab = use_context::<crate::ui::state::Lab>();
     let on_down = move |e: ev::MouseEvent| {
         if e.button() == 0 && (on_zoom.is_some() || on_marker.is_some()) {
+            if let (Some(lab), Some(_)) = (lab, on_zoom) {
+                lab.pause();
+            }
             let x = e.offset_x() as f64;
             drag.set(Some((x, x)));
         }

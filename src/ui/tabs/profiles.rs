@@ -2,12 +2,15 @@
 //! in the shared time range as a flame graph (Pyroscope's icicle: callers
 //! on top), optionally as the diff against an earlier window of the same
 //! length; with search, click-to-zoom and a breadcrumb, keyboard movement
-//! between frames, and a table of functions by self time.
+//! between frames, and a table of functions by self time. The selection
+//! lives in the [`Lab`](crate::ui::state::Lab), so it survives a change
+//! of tab and is part of the address.
 
 use crate::charts::flame::{palette_index, signed_percent, FlameGraph, FlameNode, FunctionStat, SearchResult, ROOT};
 use crate::charts::timefmt;
 use crate::store::profiles::SAMPLE_PERIOD_US;
 use crate::ui::perf;
+use crate::ui::route::Compare;
 use crate::ui::state::use_lab;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
@@ -20,34 +23,6 @@ const ROW_PX: f64 = 20.0;
 const MIN_WIDTH: f64 = 0.0008;
 /// Rows of the functions table.
 const TOP_FUNCTIONS: usize = 40;
-
-/// What the profile is compared with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Compare {
-    Off,
-    /// The window of the same length just before the shared range.
-    Previous,
-    /// The first window of the same length in the run.
-    RunStart,
-}
-
-impl Compare {
-    const ALL: [Compare; 3] = [Compare::Off, Compare::Previous, Compare::RunStart];
-    fn as_str(self) -> &'static str {
-        match self {
-            Compare::Off => "off",
-            Compare::Previous => "previous",
-            Compare::RunStart => "start",
-        }
-    }
-    fn title(self) -> &'static str {
-        match self {
-            Compare::Off => "nothing",
-            Compare::Previous => "the window just before",
-            Compare::RunStart => "the start of the run",
-        }
-    }
-}
 
 /// A profile read from the store and laid out.
 struct Loaded {
@@ -76,14 +51,10 @@ pub fn ProfilesTab() -> impl IntoView {
     let run = lab.run();
     let tel = &run.telemetry;
     let services: Vec<String> = tel.resources.iter().map(|r| r.service_name.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
-    let entry = run.model.services.get(run.model.entry_service).map(|s| s.name.clone()).or_else(|| services.first().cloned()).unwrap_or_default();
     let has_profiles = tel.profiles.total_samples() > 0;
 
-    let service = RwSignal::new(entry);
-    let replica = RwSignal::new(String::new());
-    let compare = RwSignal::new(Compare::Off);
-    let search = RwSignal::new(String::new());
-    let zoom = RwSignal::new(Vec::<String>::new());
+    let sel = lab.profile;
+    let (service, replica, compare, search, zoom) = (sel.service, sel.replica, sel.compare, sel.search, sel.zoom);
     let current = RwSignal::new(0_usize);
     let hover = RwSignal::new(None::<usize>);
     // Set when a zoom came from the keyboard, so focus follows it into the new graph.
@@ -138,12 +109,16 @@ pub fn ProfilesTab() -> impl IntoView {
     view! {
         <section class="profiles" aria-labelledby="profiles-title">
             <h2 id="profiles-title" class="visually-hidden">"Profiles"</h2>
+            <p class="notice notice--error" role="alert" data-testid="profile-route-error" hidden=move || sel.error.with(Option::is_none)>
+                {move || sel.error.get().map(|e| e.message + " The default selection is shown.").unwrap_or_default()}
+            </p>
             {(!has_profiles).then(|| view! {
                 <p class="notice" role="status">"This run has no CPU profiles: the scenario turns profiling off."</p>
             })}
             <div class="profiles__controls">
                 <label>"service "
                     <select data-testid="profile-service" on:change=move |ev| {
+                        sel.error.set(None);
                         service.set(event_target_value(&ev));
                         replica.set(String::new());
                         zoom.set(Vec::new());
@@ -153,7 +128,10 @@ pub fn ProfilesTab() -> impl IntoView {
                     </select>
                 </label>
                 <label>"replica "
-                    <select data-testid="profile-replica" on:change=move |ev| replica.set(event_target_value(&ev))>
+                    <select data-testid="profile-replica" on:change=move |ev| {
+                        sel.error.set(None);
+                        replica.set(event_target_value(&ev));
+                    }>
                         <option value="" selected=move || replica.get().is_empty()>"all replicas"</option>
                         {replica_options}
                     </select>
