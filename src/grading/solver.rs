@@ -835,7 +835,9 @@ impl Lab<'_> {
         let mut out = Vec::new();
         let logs = |m: &BTreeMap<String, (f64, f64)>, k: &str| m.get(k).copied().unwrap_or((0.0, 0.0));
         for (svc, v) in &sig.pool_pending {
-            if v.in_max >= 3.0 && v.in_max > 3.0 * v.out_max {
+            // As for retries below: a mean far above the quiet time's also
+            // counts, for an incident too short to be found on the P99.
+            if v.in_max >= 3.0 && (v.in_max > 3.0 * v.out_max || v.in_mean() > 8.0 * v.out_mean()) {
                 let l = logs(&sig.pool_logs, svc);
                 out.push(Candidate {
                     hyp: Hyp::Pool(svc.clone()),
@@ -894,7 +896,10 @@ impl Lab<'_> {
             }
         }
         for (svc, v) in &sig.retries {
-            if v.in_max > 0.0 && v.in_max > 2.0 * v.out_max {
+            // Peaks well above the quiet time's; or, when a short incident at
+            // the very end of the run never lifted the P99 enough to count as
+            // a window (its retries then sit "outside"), a mean far above it.
+            if v.in_max > 0.0 && (v.in_max > 2.0 * v.out_max || v.in_mean() > 8.0 * v.out_mean()) {
                 let logged: f64 = sig.retry_logs.values().map(|x| x.0).sum();
                 out.push(Candidate {
                     hyp: Hyp::Flaky(svc.clone()),
@@ -946,7 +951,12 @@ impl Lab<'_> {
     }
 
     fn conclude(mut self, inc: &Incidents, traces: &[TraceView], facts: &[Facts], sig: &Signals) -> Result<Diagnosis, String> {
-        let cands = self.candidates(sig);
+        let mut cands = self.candidates(sig);
+        // A pool that runs dry makes its callers time out and retry; a flaky
+        // dependency leaves the pool alone. Both signals on one service: the
+        // pool is the cause, the retries its symptom.
+        let pooled: Vec<String> = cands.iter().filter_map(|c| if let Hyp::Pool(s) = &c.hyp { Some(s.clone()) } else { None }).collect();
+        cands.retain(|c| !matches!(&c.hyp, Hyp::Flaky(s) if pooled.contains(s)));
         if cands.is_empty() {
             return Err(format!("no catalogue signal stands out in the incident windows (steps so far: {})", self.notes.join(" | ")));
         }

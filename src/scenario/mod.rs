@@ -62,9 +62,12 @@ pub struct Builtin {
     pub source: &'static str,
 }
 
+/// The intermittent-P99 shop, also the first of the drills' topologies.
+pub(crate) const INTERMITTENT_P99: &str = include_str!("../../scenarios/intermittent-p99.toml");
+
 pub const BUILTINS: &[Builtin] = &[
     Builtin { id: "bookstore", source: include_str!("../../scenarios/bookstore.toml") },
-    Builtin { id: "intermittent-p99", source: include_str!("../../scenarios/intermittent-p99.toml") },
+    Builtin { id: "intermittent-p99", source: INTERMITTENT_P99 },
     Builtin { id: "slo-rollout", source: include_str!("../../scenarios/slo-rollout.toml") },
 ];
 
@@ -73,15 +76,21 @@ pub fn builtin(id: &str) -> Option<&'static str> {
     BUILTINS.iter().find(|b| b.id == id).map(|b| b.source)
 }
 
-/// Parses and resolves a scenario file.
+/// Parses and resolves a scenario file (what `obslab check` runs).
 pub fn load(src: &str) -> Result<Model, ScenarioError> {
+    model::resolve(&parse_file(src)?, src)
+}
+
+/// Parses a scenario file into its plain types, not yet resolved: the
+/// drills edit a topology file at this level, then resolve it as
+/// [`load`] does, so a drill passes the same checks as a file.
+pub(crate) fn parse_file(src: &str) -> Result<format::ScenarioFile, ScenarioError> {
     let root = toml::parse(src).map_err(|e| ScenarioError::at(src, e.at, String::new(), e.to_string()))?;
-    let file = format::ScenarioFile::from_table(&root).map_err(|e| match e.span {
+    format::ScenarioFile::from_table(&root).map_err(|e| match e.span {
         // Nothing to point at: a field missing from the file as a whole.
         std::ops::Range { start: 0, end: 0 } => ScenarioError { path: e.path, line: 0, column: 0, message: e.kind.to_string() },
         span => ScenarioError::at(src, span.start, e.path, e.kind.to_string()),
-    })?;
-    model::resolve(&file, src)
+    })
 }
 
 /// Loads a built-in scenario by id.

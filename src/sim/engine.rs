@@ -967,6 +967,14 @@ impl Engine {
             if lat > 150_000 && lf == 0 {
                 lat = lat.min(150_000);
             }
+            // A lost answer may arrive after the caller's timeout, which then
+            // fires on an attempt the loss shaped: the attempt carries it.
+            if lf != 0 && cause == 0 {
+                let c = &mut self.calls[call as usize];
+                if !c.done && c.key() == key && c.child_cause == 0 {
+                    c.child_cause = lf;
+                }
+            }
             self.q.schedule(now + SimDuration(lat), Ev::CallReturn { call, key, status, cause: if cause != 0 { cause } else { lf } });
         }
         if root {
