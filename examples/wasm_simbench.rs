@@ -16,4 +16,5 @@ pub extern "C" fn run(which: u32, seed: u64, digest: u32) -> u64 {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+#[allow(dead_code)]
 fn main() {}

@@ -176,10 +176,10 @@ impl<E> EventQueue<E> {
     fn first_lane(&self) -> Option<usize> {
         let mut best: Option<(SimTime, u64, usize)> = self.heap.first().map(|k| (SimTime(k.time), k.seq(), usize::MAX));
         for (i, l) in self.lanes.iter().enumerate() {
-            if let Some(e) = l.1.front() {
-                if best.is_none_or(|b| (e.time, e.seq) < (b.0, b.1)) {
-                    best = Some((e.time, e.seq, i));
-                }
+            if let Some(e) = l.1.front()
+                && best.is_none_or(|b| (e.time, e.seq) < (b.0, b.1))
+            {
+                best = Some((e.time, e.seq, i));
             }
         }
         best.and_then(|b| (b.2 != usize::MAX).then_some(b.2))
