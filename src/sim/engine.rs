@@ -1467,7 +1467,9 @@ impl Engine {
         let key = c.key();
         self.q.schedule(now + SimDuration(lat), Ev::Deliver { call: ci, key, target, trace, span });
         if c.timeout_us > 0 {
-            self.q.schedule(now + SimDuration(c.timeout_us), Ev::CallTimeout { call: ci, key });
+            // `now` is the queue's clock: a lane per call site's timeout.
+            debug_assert_eq!(now, self.q.now());
+            self.q.schedule_after(SimDuration(c.timeout_us), Ev::CallTimeout { call: ci, key });
         }
     }
 

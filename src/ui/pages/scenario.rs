@@ -412,7 +412,7 @@ async fn simulate(model: Model, seed: u64, view: Memo<View>, owner: Owner, progr
             return;
         }
         progress.set(if done { 1.0 } else { sim.progress() });
-        TimeoutFuture::new(0).await;
+        perf::yield_now().await;
         if cancelled.load(Ordering::Relaxed) {
             return;
         }
