@@ -239,19 +239,32 @@ fn json_value(v: &LogValue, out: &mut String) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Formats an integer into `buf` without allocating.
-pub(crate) fn itoa(v: i64, buf: &mut [u8; 48]) -> &str {
+/// Writes `u`'s decimal digits to the end of `buf`; returns where they
+/// start. Values that fit 32 bits divide in 32 bits (wasm has no cheap
+/// 64-bit division by a constant).
+#[inline]
+fn digits(mut u: u64, buf: &mut [u8]) -> usize {
     let mut i = buf.len();
-    let neg = v < 0;
-    let mut u = v.unsigned_abs();
+    while u > u32::MAX as u64 {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+    }
+    let mut u = u as u32;
     loop {
         i -= 1;
         buf[i] = b'0' + (u % 10) as u8;
         u /= 10;
         if u == 0 {
-            break;
+            return i;
         }
     }
+}
+
+/// Formats an integer into `buf` without allocating.
+pub(crate) fn itoa(v: i64, buf: &mut [u8; 48]) -> &str {
+    let neg = v < 0;
+    let mut i = digits(v.unsigned_abs(), buf);
     if neg {
         i -= 1;
         buf[i] = b'-';
@@ -430,7 +443,7 @@ fn round_milli(x: f64) -> Option<i64> {
 /// which is what `Display` prints (never with an exponent).
 fn milli_text(r: i64, neg: bool, buf: &mut [u8; 24]) -> &[u8] {
     let u = r.unsigned_abs();
-    let (mut int, mut frac) = (u / 1000, u % 1000);
+    let (int, mut frac) = (u / 1000, (u % 1000) as u32);
     let mut i = buf.len();
     if frac != 0 {
         let mut digits = 3;
@@ -446,14 +459,7 @@ fn milli_text(r: i64, neg: bool, buf: &mut [u8; 24]) -> &[u8] {
         i -= 1;
         buf[i] = b'.';
     }
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (int % 10) as u8;
-        int /= 10;
-        if int == 0 {
-            break;
-        }
-    }
+    i = digits(int, &mut buf[..i]);
     if neg {
         i -= 1;
         buf[i] = b'-';
