@@ -1,13 +1,19 @@
 //! The log store: records in time order, the template table they point
-//! into, and formatting of a record as a plain or JSON line.
+//! into, and formatting of a record as a plain or JSON line. String field
+//! values are interned as records arrive (equal text, one `Arc`), so a
+//! search can decide a value once per query by its address.
 
 use crate::telemetry::log::{render_body, LogFormat, LogRecord, LogTemplate, LogValue, TemplateId};
 use crate::telemetry::resource::Resource;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]
 pub struct LogStore {
     records: Vec<LogRecord>,
     templates: Vec<LogTemplate>,
+    /// Every distinct string field value, for interning.
+    strings: HashSet<Arc<str>>,
 }
 
 impl LogStore {
@@ -21,7 +27,17 @@ impl LogStore {
     pub fn template(&self, id: TemplateId) -> &LogTemplate {
         &self.templates[id.0 as usize]
     }
-    pub fn push(&mut self, r: LogRecord) {
+    pub fn push(&mut self, mut r: LogRecord) {
+        for v in r.fields.iter_mut() {
+            if let LogValue::Str(s) = v {
+                match self.strings.get(s) {
+                    Some(same) => *s = same.clone(),
+                    None => {
+                        self.strings.insert(s.clone());
+                    }
+                }
+            }
+        }
         self.records.push(r);
     }
     /// Sorts records by time (stable, so equal times keep emission order).

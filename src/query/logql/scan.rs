@@ -239,19 +239,32 @@ fn json_value(v: &LogValue, out: &mut String) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Formats an integer into `buf` without allocating.
-pub(crate) fn itoa(v: i64, buf: &mut [u8; 48]) -> &str {
+/// Writes `u`'s decimal digits to the end of `buf`; returns where they
+/// start. Values that fit 32 bits divide in 32 bits (wasm has no cheap
+/// 64-bit division by a constant).
+#[inline]
+fn digits(mut u: u64, buf: &mut [u8]) -> usize {
     let mut i = buf.len();
-    let neg = v < 0;
-    let mut u = v.unsigned_abs();
+    while u > u32::MAX as u64 {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+    }
+    let mut u = u as u32;
     loop {
         i -= 1;
         buf[i] = b'0' + (u % 10) as u8;
         u /= 10;
         if u == 0 {
-            break;
+            return i;
         }
     }
+}
+
+/// Formats an integer into `buf` without allocating.
+pub(crate) fn itoa(v: i64, buf: &mut [u8; 48]) -> &str {
+    let neg = v < 0;
+    let mut i = digits(v.unsigned_abs(), buf);
     if neg {
         i -= 1;
         buf[i] = b'-';
@@ -358,6 +371,10 @@ pub(crate) struct Needle {
     /// its first 20 bytes "YYYY-MM-DDTHH:MM:SS.")`. Lines come in time
     /// order, so only the milliseconds and `Z` are fed per line.
     ts_memo: Cell<(i64, u16, u16)>,
+    strings: ValueCache,
+    /// The last number fed per field index: `(bits, state << 2 | how it
+    /// shows, outcome)`.
+    numbers: [Cell<(u64, u32, u16)>; 8],
 }
 
 /// Nibble value of a lowercase hex digit.
@@ -426,7 +443,7 @@ fn round_milli(x: f64) -> Option<i64> {
 /// which is what `Display` prints (never with an exponent).
 fn milli_text(r: i64, neg: bool, buf: &mut [u8; 24]) -> &[u8] {
     let u = r.unsigned_abs();
-    let (mut int, mut frac) = (u / 1000, u % 1000);
+    let (int, mut frac) = (u / 1000, (u % 1000) as u32);
     let mut i = buf.len();
     if frac != 0 {
         let mut digits = 3;
@@ -442,14 +459,7 @@ fn milli_text(r: i64, neg: bool, buf: &mut [u8; 24]) -> &[u8] {
         i -= 1;
         buf[i] = b'.';
     }
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (int % 10) as u8;
-        int /= 10;
-        if int == 0 {
-            break;
-        }
-    }
+    i = digits(int, &mut buf[..i]);
     if neg {
         i -= 1;
         buf[i] = b'-';
@@ -532,6 +542,8 @@ impl Needle {
             nibbles,
             hex_prefix: hex_prefix.into_boxed_slice(),
             ts_memo: Cell::new((i64::MIN, 0, 0)),
+            strings: ValueCache::new(),
+            numbers: std::array::from_fn(|_| Cell::new((0, EMPTY, 0))),
         })
     }
 
@@ -657,19 +669,29 @@ impl Needle {
 
     /// Feeds a field's value as the line shows it: in the message body
     /// (`json` false, JSON-escaped when `escape`) or as a JSON value
-    /// (strings quoted by the caller). From state 0 the outcome only
-    /// depends on the text, so it is kept in `memo` for the value's other
-    /// appearance on the same line (a JSON line shows each field twice).
-    /// With `exit_free` the state after the value is not needed.
+    /// (strings quoted by the caller). The outcome only depends on the
+    /// entry state and the value's text: a string's is kept in the
+    /// needle's [`ValueCache`] for the rest of the query, a number's per field
+    /// index for its next appearance (a JSON line shows each field twice). With
+    /// `exit_free` the state after the value is not needed.
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    fn feed_value(&self, s: u16, v: &LogValue, json: bool, escape: bool, exit_free: bool, memo: Option<(&mut LineMemo, usize)>, scratch: &mut String) -> u16 {
-        let key = match v {
+    fn feed_value(&self, s: u16, v: &LogValue, idx: usize, json: bool, escape: bool, exit_free: bool, scratch: &mut String) -> u16 {
+        let (key, how) = match v {
+            LogValue::Str(x) => {
+                let (key, tag) = (x.as_ptr() as usize as u64, (s as u32) << 1 | escape as u32);
+                if let Some(out) = self.strings.get(key, tag) {
+                    return out;
+                }
+                let out = self.feed_str(s, x, escape);
+                self.strings.put(key, tag, out);
+                return out;
+            }
             LogValue::Int(i) => {
                 if self.int.inert(s) || (exit_free && self.int.skippable(s)) {
                     return 0;
                 }
-                *i as u64
+                (*i as u64, 0)
             }
             LogValue::Float(x) => {
                 // Shown finite: digits, `-` and `.` only.
@@ -680,34 +702,26 @@ impl Needle {
                 // JSON shows `x`, the message `x` rounded: the same text
                 // when `x` is a milliunit value; otherwise kept apart.
                 let apart = json && !round_milli(*x).is_some_and(|r| r as f64 / 1000.0 == *x);
-                x.to_bits() ^ apart as u64
+                (x.to_bits(), 2 + apart as u32)
             }
-            LogValue::Str(x) => x.as_ptr() as usize as u64 ^ escape as u64,
         };
-        if s == 0 {
-            if let Some((m, i)) = &memo {
-                if m.outs[*i] != NONE && m.keys[*i] == key {
-                    return m.outs[*i];
-                }
-            }
+        let tag = (s as u32) << 2 | how;
+        let memo = &self.numbers[idx % self.numbers.len()];
+        let (k, t, out) = memo.get();
+        if k == key && t == tag {
+            return out;
         }
         let out = match v {
-            LogValue::Int(i) => {
-                let mut buf = [0u8; 48];
-                self.feed(s, itoa(*i, &mut buf).as_bytes())
-            }
             LogValue::Float(x) => {
                 let mut buf = [0u8; 24];
                 self.feed(s, float_text(*x, json, &mut buf, scratch))
             }
-            LogValue::Str(x) => self.feed_str(s, x, escape),
-        };
-        if s == 0 {
-            if let Some((m, i)) = memo {
-                m.keys[i] = key;
-                m.outs[i] = out;
+            _ => {
+                let mut buf = [0u8; 48];
+                self.feed(s, itoa(key as i64, &mut buf).as_bytes())
             }
-        }
+        };
+        memo.set((key, tag, out));
         out
     }
 
@@ -717,23 +731,39 @@ impl Needle {
     }
 }
 
-/// Per template field, its value's outcome from state 0 on the current
-/// line, for the value's second appearance (`outs[i] == NONE`: not yet).
-struct LineMemo {
-    keys: [u64; MEMO_FIELDS],
-    outs: [u16; MEMO_FIELDS],
+/// Outcomes of feeding string field values, kept for one needle over a
+/// whole query: a direct-mapped table keyed by the string's address (the
+/// log store interns strings, so each distinct text has one, and an
+/// address names one text while the store is borrowed), whether it is
+/// escaped, and the entry state. Lines repeat the same few methods,
+/// routes and names, so most string fields cost one lookup instead of a
+/// walk over their text. Small enough to stay in the L1 cache.
+struct ValueCache {
+    slots: Box<[Cell<(u64, u32, u16)>]>,
 }
 
-const NONE: u16 = u16::MAX;
+const CACHE_BITS: u32 = 10;
+/// A tag no entry uses (states are below `u16::MAX`).
+const EMPTY: u32 = u32::MAX;
 
-impl LineMemo {
-    fn new() -> LineMemo {
-        LineMemo { keys: [0; MEMO_FIELDS], outs: [NONE; MEMO_FIELDS] }
+impl ValueCache {
+    fn new() -> ValueCache {
+        ValueCache { slots: (0..1 << CACHE_BITS).map(|_| Cell::new((0, EMPTY, 0))).collect() }
+    }
+    #[inline]
+    fn slot(&self, key: u64, tag: u32) -> &Cell<(u64, u32, u16)> {
+        &self.slots[((key ^ (tag as u64) << 40).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - CACHE_BITS)) as usize]
+    }
+    #[inline]
+    fn get(&self, key: u64, tag: u32) -> Option<u16> {
+        let (k, t, out) = self.slot(key, tag).get();
+        (k == key && t == tag).then_some(out)
+    }
+    #[inline]
+    fn put(&self, key: u64, tag: u32, out: u16) {
+        self.slot(key, tag).set((key, tag, out));
     }
 }
-
-/// Fields per template whose outcomes are kept per line.
-const MEMO_FIELDS: usize = 8;
 
 /// What one step of a needle's walk over a group's line reads.
 #[derive(Debug)]
@@ -873,7 +903,6 @@ impl GroupNeedle {
                 return a;
             }
         }
-        let mut memo = LineMemo::new();
         let mut s = 0u16;
         for op in self.ops.iter() {
             if op.enter != KEEP {
@@ -885,7 +914,7 @@ impl GroupNeedle {
                 OpKind::TraceId => n.feed_hex(s, r.trace_id.0, 32, op.exit_free),
                 OpKind::SpanId => n.feed_hex(s, r.span_id.0 as u128, 16, op.exit_free),
                 OpKind::MsgField { idx, name, escape } => match r.fields.get(*idx) {
-                    Some(v) => n.feed_value(s, v, false, *escape, op.exit_free, (*idx < MEMO_FIELDS).then_some((&mut memo, *idx)), scratch),
+                    Some(v) => n.feed_value(s, v, *idx, false, *escape, op.exit_free, scratch),
                     None => n.feed_str(s, &format!("{{{name}}}"), *escape),
                 },
                 OpKind::JsonField { idx, prefix } => match r.fields.get(*idx) {
@@ -900,13 +929,13 @@ impl GroupNeedle {
                             if t == n.len {
                                 return true;
                             }
-                            let t = n.feed_value(t, v, true, true, false, (*idx < MEMO_FIELDS).then_some((&mut memo, *idx)), scratch);
+                            let t = n.feed_value(t, v, *idx, true, true, false, scratch);
                             if t == n.len {
                                 return true;
                             }
                             n.next[t as usize * 256 + b'"' as usize]
                         } else {
-                            n.feed_value(t, v, true, false, op.exit_free, (*idx < MEMO_FIELDS).then_some((&mut memo, *idx)), scratch)
+                            n.feed_value(t, v, *idx, true, false, op.exit_free, scratch)
                         }
                     }
                 },

@@ -379,3 +379,79 @@ proptest! {
         check_no_panic(&q, &store());
     }
 }
+
+/// A store of random records over templates whose placeholders touch each
+/// other and constant text, with values drawn from a small pool (so string
+/// values repeat, as interned ones, and are met in different states).
+fn random_store(recs: &[(u8, u8, [u8; 4], u128, bool)]) -> Telemetry {
+    const POOL: &[&str] = &["GET", "get", "/a\"b", "é500", "500", "5", "00", "-1", "a\\n", "Zürich 💥", "", "{x}", "fce", "\n"];
+    let mut logs = LogStore::new();
+    for (body, fields) in [("{m} {p} {s} {d}ms", ["m", "p", "s", "d"]), ("{m}{p}{s}-{d}", ["m", "p", "s", "d"]), ("waited {s} ms \"{m}\" {nope}", ["s", "m", "p", "d"])] {
+        logs.add_template(LogTemplate { logger: "l".into(), body: body.into(), fields: fields.iter().map(|&f| f.into()).collect() });
+    }
+    for (k, &(tpl, sev, vals, tid, short)) in recs.iter().enumerate() {
+        let fields: Vec<LogValue> = vals
+            .iter()
+            .take(if short { 2 } else { 4 })
+            .map(|&v| match v % 4 {
+                0 => LogValue::Int(v as i64 * 37 - 500),
+                1 => LogValue::Float(v as f64 * 0.125 - 5.0),
+                // A fresh Arc each time: interning makes them one.
+                _ => LogValue::Str(POOL[v as usize % POOL.len()].into()),
+            })
+            .collect();
+        logs.push(LogRecord {
+            time: SimTime(k as i64 * 1_234_567),
+            severity: [Severity::Info, Severity::Warn, Severity::Error][sev as usize % 3],
+            resource: ResourceId(0),
+            trace_id: TraceId(tid),
+            span_id: SpanId(tid as u64 ^ 0x5005),
+            template: crate::telemetry::log::TemplateId(tpl as u16 % 3),
+            fields: fields.into(),
+        });
+    }
+    logs.finish();
+    Telemetry { start_unix_ms: T0, resources: vec![res("cart", "cart-0")], logs, ..Default::default() }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The fast substring scan (per-query caches of string and number
+    /// outcomes, folded constant text) counts exactly the lines whose
+    /// rendered text contains the needle, for needles cut from lines
+    /// (spanning constant text and values), their upper- and lowercase
+    /// forms, unicode, the empty needle, and digit or hex runs.
+    #[test]
+    fn fast_substring_scan_agrees_with_rendering(
+        plain in any::<bool>(),
+        recs in prop::collection::vec((any::<u8>(), any::<u8>(), any::<[u8; 4]>(), prop_oneof![Just(0u128), any::<u128>(), 0u128..0x10000], any::<bool>()), 1..40),
+        cuts in prop::collection::vec((0usize..40, 0usize..300, 0usize..12, 0u8..3), 1..4),
+        free in prop::collection::vec("[-0-9a-fé5\"\\\\ {}Zü]{0,4}", 1..3),
+    ) {
+        let tel = random_store(&recs);
+        let format = if plain { LogFormat::Plain } else { LogFormat::Json };
+        let mut needles: Vec<String> = free;
+        for (pick, at, len, case) in cuts {
+            let cut = needle_from(&tel, pick, at, len, format);
+            needles.push(match case {
+                0 => cut,
+                1 => cut.to_uppercase(),
+                _ => cut.to_lowercase(),
+            });
+        }
+        for n in needles.iter().filter(|n| !n.contains('`')) {
+            let (s, e) = (T0, T0 + recs.len() as i64 * 1_300 + 1_000);
+            let opts = Options { format, ..Default::default() };
+            let q = format!("sum(count_over_time({{service=~\".+\"}} |= `{n}` [1h]))");
+            let r = query_range_with(&tel, &parse(&q).unwrap(), e, e, 60_000, 100, &opts).unwrap();
+            let got: f64 = matrix(&r).iter().flat_map(|s| s.points.iter().map(|p| p.1)).sum();
+            let want = naive_filter_count(&tel, &[(true, n.clone())], format);
+            prop_assert_eq!(got as usize, want, "{:?}", n);
+            // The log query keeps the same lines, rendered as the store renders them.
+            let r = query_range_with(&tel, &parse(&format!("{{service=~\".+\"}} != `{n}`")).unwrap(), s, e, 0, 1000, &opts).unwrap();
+            prop_assert_eq!(lines(&r).len(), recs.len() - want, "{:?}", n);
+            prop_assert!(lines(&r).iter().all(|l| !l.contains(n.as_str())));
+        }
+    }
+}
