@@ -1,13 +1,15 @@
 //! Charts: what a panel, a waterfall, a flame graph or the service map
 //! computes from the stores ([`panel`], [`waterfall`], [`flame`],
-//! [`service_map`], with [`decimate`], [`timefmt`] and [`units`]) and how a
-//! time series is drawn ([`timeseries`] in a [`style`]), generic over
-//! plotters' `DrawingBackend`, so the browser draws on a canvas and tests
-//! draw on a recorder. Nothing here knows about the browser.
+//! [`service_map`], with [`decimate`], [`timefmt`], [`range_input`] and
+//! [`units`]) and how a time series is drawn ([`timeseries`] in a
+//! [`style`]), generic over plotters' `DrawingBackend`, so the browser
+//! draws on a canvas and tests draw on a recorder. Nothing here knows about
+//! the browser.
 
 pub mod decimate;
 pub mod flame;
 pub mod panel;
+pub mod range_input;
 pub mod service_map;
 pub mod style;
 pub mod timefmt;

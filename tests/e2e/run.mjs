@@ -443,6 +443,40 @@ async function main() {
     await check();
   });
 
+  await test("time bar: an absolute range typed in, a bad one explained with a caret", async (open) => {
+    const page = await open();
+    // bookstore runs 11:30–12:30 UTC on 2026-03-02.
+    await page.goto(`${base}#/scenario/bookstore?seed=${SEED}`);
+    await waitMark(page, "ready", 180000);
+    await page.click("[data-testid=range-custom]");
+    const from = page.locator("[data-testid=range-from]"), to = page.locator("[data-testid=range-to]");
+    assert((await from.inputValue()) === "2026-03-02 11:30:00", `the form starts from the shown range: ${await from.inputValue()}`);
+    // A bad minute: the error names the field and puts a caret under "75".
+    await from.fill("2026-03-02 11:75");
+    await to.fill("12:00");
+    await page.click("[data-testid=range-form] button[type=submit]");
+    const err = page.locator("[data-testid=range-error]");
+    await err.waitFor();
+    const text = await err.textContent();
+    assert(text.startsWith("From:") && text.includes("not 75") && text.includes("\n2026-03-02 11:75\n              ^~\n"), `error: ${text}`);
+    assert((await from.getAttribute("aria-invalid")) === "true", "the bad field is marked invalid");
+    await page.screenshot({ path: path.join(OUT, "timebar-custom-error.png") });
+    // Outside the run is explained too.
+    await from.fill("10:00");
+    await from.press("Enter");
+    assert((await err.textContent()).includes("outside the data"), "a time outside the run is not explained");
+    // A good one (a time of day, and a full date-time) sets the range, closes the form and goes in the address.
+    await from.fill("11:40");
+    await to.fill("2026-03-02T11:55:30Z");
+    await to.press("Enter");
+    await page.waitForFunction(() => document.querySelector("[data-testid=time-range]").textContent.startsWith("11:40:00 – 11:55:30"));
+    assert(await page.locator("[data-testid=range-form]").isHidden(), "the form closes after Apply");
+    assert(page.url().includes(`from=${Date.UTC(2026, 2, 2, 11, 40)}`), `the range is in the address: ${page.url()}`);
+    await page.click("[data-testid=range-custom]");
+    assert((await to.inputValue()) === "2026-03-02 11:55:30", "the form reopens with the new range");
+    await page.screenshot({ path: path.join(OUT, "timebar-custom.png") });
+  });
+
   await test("profiles: a flame graph, search and zoom", async (open) => {
     const page = await open();
     await page.goto(`${base}#/scenario/intermittent-p99?seed=${SEED}&tab=profiles`);

@@ -1,7 +1,8 @@
 //! The time range every tool shares: what it is, presets relative to the
-//! end of the run (or to now during a replay), zoom out, steps back and
-//! forward, and the live replay's play, pause and speed. Dragging across
-//! any chart zooms in (see [`super::plot`]).
+//! end of the run (or to now during a replay), an absolute range typed in
+//! a form (parsed by [`crate::charts::range_input`]), zoom out, steps back
+//! and forward, and the live replay's play, pause and speed. Dragging
+//! across any chart zooms in (see [`super::plot`]).
 //!
 //! The replay's clock is a gloo-timers interval here, in the UI: it hands
 //! [`Lab::tick`](crate::ui::state::Lab::tick) the wall time that passed.
@@ -9,9 +10,11 @@
 //! interval of simulated time, so charts redraw only when there can be
 //! new samples to show.
 
+use crate::charts::range_input::{self, RangeInputError};
 use crate::charts::timefmt;
+use crate::query::diag::render_error;
 use crate::ui::route::SPEEDS;
-use crate::ui::state::use_lab;
+use crate::ui::state::{use_lab, MIN_RANGE_MS};
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use std::cell::Cell;
@@ -103,6 +106,44 @@ pub fn TimeBar() -> impl IntoView {
     });
     on_cleanup(move || timer.dispose());
 
+    // The absolute range: a form under the bar, filled with the shown
+    // range when it opens; Apply (or Enter) sets it or says what is wrong.
+    let custom_open = RwSignal::new(false);
+    let from_text = RwSignal::new(String::new());
+    let to_text = RwSignal::new(String::new());
+    let custom_error = RwSignal::new(None::<(String, RangeInputError)>);
+    let toggle_custom = move |_| {
+        if !custom_open.get_untracked() {
+            let (from, to) = lab.range.get_untracked();
+            from_text.set(range_input::format_input(from));
+            to_text.set(range_input::format_input(to));
+            custom_error.set(None);
+        }
+        custom_open.update(|o| *o = !*o);
+    };
+    let apply_custom = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (from, to) = (from_text.get_untracked(), to_text.get_untracked());
+        match range_input::parse_range(&from, &to, (lo, lab.end()), MIN_RANGE_MS) {
+            Ok(r) => {
+                custom_error.set(None);
+                lab.set_range(r);
+                custom_open.set(false);
+            }
+            Err(e) => {
+                let text = if e.field == range_input::RangeField::From { from } else { to };
+                custom_error.set(Some((text, e)));
+            }
+        }
+    };
+    let custom_error_view = move || {
+        custom_error.get().map(|(text, e)| {
+            let shown = if e.error.span.is_empty() { e.error.message.clone() } else { render_error(&text, &e.error) };
+            view! { <pre class="query-error timebar__error" role="alert" data-testid="range-error">{format!("{}:\n{shown}", e.field.name())}</pre> }
+        })
+    };
+    let invalid = move |field| move || custom_error.with(|e| e.as_ref().is_some_and(|(_, e)| e.field == field)).to_string();
+
     let live = move || lab.now.get().is_some();
     let playing = move || lab.playing.get();
     let speeds = SPEEDS
@@ -138,6 +179,16 @@ pub fn TimeBar() -> impl IntoView {
                 <button type="button" class="button button--small" on:click=zoom_out>"Zoom out"</button>
                 <button type="button" class="button button--small" on:click=move |_| shift(1) aria-label="Later">"Later ▶"</button>
                 {buttons}
+                <button
+                    type="button"
+                    class="button button--small"
+                    data-testid="range-custom"
+                    aria-expanded=move || custom_open.get().to_string()
+                    aria-controls="timebar-custom"
+                    on:click=toggle_custom
+                >
+                    "Custom…"
+                </button>
             </span>
             <span class="timebar__live" role="group" aria-label="Live replay" data-testid="live">
                 <button
@@ -170,6 +221,23 @@ pub fn TimeBar() -> impl IntoView {
                 {move || lab.live_note.get().unwrap_or_default()}
             </p>
             <span class="timebar__hint">"Drag across a chart to zoom in."</span>
+            <form id="timebar-custom" class="timebar__custom" hidden=move || !custom_open.get() on:submit=apply_custom aria-label="Absolute time range" data-testid="range-form">
+                <label>
+                    "From "
+                    <input type="text" size="21" spellcheck="false" autocomplete="off" data-testid="range-from"
+                        aria-invalid=invalid(range_input::RangeField::From)
+                        prop:value=move || from_text.get() on:input=move |ev| from_text.set(event_target_value(&ev))/>
+                </label>
+                <label>
+                    "To "
+                    <input type="text" size="21" spellcheck="false" autocomplete="off" data-testid="range-to"
+                        aria-invalid=invalid(range_input::RangeField::To)
+                        prop:value=move || to_text.get() on:input=move |ev| to_text.set(event_target_value(&ev))/>
+                </label>
+                <button type="submit" class="button button--small">"Apply"</button>
+                <span class="timebar__hint">"UTC; a date and time, or a time of day (09:45)."</span>
+                {custom_error_view}
+            </form>
         </div>
     }
 }
