@@ -437,6 +437,14 @@ async function main() {
       assert(levels.length > 10 && levels.every((l) => /[A-Z]{4,5}/.test(l)), `levels: ${levels.slice(0, 3)}`);
     };
     await check();
+    // Opening a line lists its fields (read as | json would) and links its trace or says it was dropped.
+    await page.locator("[data-testid=log-lines] li summary").first().click();
+    const fields = page.locator("[data-testid=log-fields]").first();
+    await fields.waitFor();
+    const keys = await fields.locator("th").allTextContents();
+    assert(["method", "path", "status", "trace_id"].every((k) => keys.includes(k)), `fields: ${keys}`);
+    const more = await page.locator(".logline__more").first().textContent();
+    assert(/Open trace [0-9a-f]{8}|was not kept by tail sampling/.test(more), `trace link: ${more}`);
     await page.screenshot({ path: path.join(OUT, "logs.png"), fullPage: true });
     await page.reload();
     await waitMark(page, "simulated", 180000);

@@ -25,6 +25,7 @@ pub(crate) mod scan;
 pub use ast::Expr;
 pub use cli::logs_main;
 pub use eval::{Direction, Entry, Limits, Options, Series, Stats, Stream, Value};
+pub use parsers::detected_fields;
 
 use crate::json::JsonWriter;
 use crate::query::diag::QueryError;

@@ -272,6 +272,20 @@ pub(crate) fn json_path(line: &str, path: &[String]) -> Result<Option<String>, P
     Ok(if raw == "null" { None } else { Some(raw.to_string()) })
 }
 
+/// The fields a log line carries, as `| json` (a line that starts with
+/// `{`) or `| logfmt` (any other) would extract them, in the line's order;
+/// empty when the line is neither. What a log view lists when a line is
+/// opened (Grafana's "detected fields").
+pub fn detected_fields(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut emit = |k: String, v: String| out.push((k, v));
+    let ok = if line.trim_start().starts_with('{') { json_all(line, &mut emit) } else { logfmt(line, &mut emit) };
+    if ok.is_err() {
+        out.clear();
+    }
+    out
+}
+
 /// Parses a logfmt line (go-logfmt rules), calling `emit` per `key=value`.
 /// Bare keys carry no value and are skipped.
 pub(crate) fn logfmt(line: &str, emit: &mut dyn FnMut(String, String)) -> Result<(), ParseErr> {
@@ -381,5 +395,12 @@ mod tests {
         assert_eq!(v, vec![("pool".into(), "db".into()), ("msg".into(), "a b".into()), ("x".into(), "1.5".into())]);
         assert!(all(logfmt, r#"{"ts":"x"}"#).is_none());
         assert!(all(logfmt, r#"a="unclosed"#).is_none());
+    }
+    #[test]
+    fn detected_fields_pick_the_parser_by_the_line() {
+        assert_eq!(detected_fields(r#"{"level":"warn","msg":"slow","duration_ms":12.5}"#), vec![("level".into(), "warn".into()), ("msg".into(), "slow".into()), ("duration_ms".into(), "12.5".into())]);
+        assert_eq!(detected_fields(r#"WARN pool=db msg="a b""#), vec![("pool".into(), "db".into()), ("msg".into(), "a b".into())]);
+        assert!(detected_fields(r#"{"broken":"#).is_empty());
+        assert!(detected_fields("plain words only").is_empty());
     }
 }

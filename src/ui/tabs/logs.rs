@@ -160,6 +160,20 @@ fn LogRow<'a>(line: &'a LogLine) -> impl IntoView {
         (t, kept)
     });
     let labels = line.labels.to_string();
+    // Opened, a line lists its fields as `| json` or `| logfmt` reads them.
+    let fields = crate::query::logql::detected_fields(&line.line);
+    let fields = (!fields.is_empty()).then(|| {
+        let rows = fields
+            .into_iter()
+            .map(|(k, v)| view! { <tr><th scope="row">{k}</th><td>{v}</td></tr> })
+            .collect_view();
+        view! {
+            <table class="logline__fields" data-testid="log-fields">
+                <caption class="visually-hidden">"Fields of this line"</caption>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    });
     view! {
         <li class=format!("logline logline--{modifier}")>
             <details>
@@ -169,7 +183,8 @@ fn LogRow<'a>(line: &'a LogLine) -> impl IntoView {
                     <span class="logline__text">{line.line.clone()}</span>
                 </summary>
                 <div class="logline__more">
-                    <p><code>{labels}</code></p>
+                    <p><span class="logline__heading">"Labels "</span><code>{labels}</code></p>
+                    {fields}
                     {trace.map(|(t, kept)| {
                         let open = t.clone();
                         if kept {
