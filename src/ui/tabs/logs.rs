@@ -89,10 +89,10 @@ fn run_query(tel: &crate::store::Telemetry, query: &str, range: (i64, i64), scra
 pub fn LogsTab() -> impl IntoView {
     let lab = use_lab();
     let draft = RwSignal::new(lab.logql.get_untracked());
-    Effect::new(move |_| draft.set(lab.logql.get()));
+    crate::ui::effect(move |_| draft.set(lab.logql.get()));
     let scrape_ms = lab.run().model.scrape_interval.micros() / 1000;
     let outcome = RwSignal::new_local(None::<Rc<Outcome>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let query = lab.logql.get();
         let range = lab.range.get();
         let run = lab.run();

@@ -60,14 +60,14 @@ pub fn ProfilesTab() -> impl IntoView {
     let refocus = RwSignal::new(false);
 
     let loaded = RwSignal::new_local(None::<Rc<Loaded>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let (svc, pod, cmp, range) = (service.get(), replica.get(), compare.get(), lab.range.get());
         let run = lab.run();
         loaded.set(Some(Rc::new(load(&run, &svc, &pod, cmp, range, lab.full))));
         lab.mark_drawn();
     });
     let shown = RwSignal::new_local(None::<Rc<Shown>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let Some(l) = loaded.get() else { return };
         let path = zoom.get();
         let graph = match l.graph.find(&path) {
@@ -248,7 +248,7 @@ fn Summary(l: Rc<Loaded>) -> impl IntoView {
 fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>, hover: RwSignal<Option<usize>>, refocus: RwSignal<bool>) -> impl IntoView {
     let g = &shown.graph;
     let focus_id = format!("flame-frame-{}", g.focus);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         if refocus.get_untracked() {
             refocus.set(false);
             focus(&focus_id);
