@@ -238,6 +238,15 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_label_set_or_time_counts_its_last_value_as_a_map_would() {
+        let want = vec![s(&[("route", "/a")], &[(0, 1.0), (1, 2.0)])];
+        let got = vec![s(&[("route", "/a")], &[(0, 9.0), (1, 9.0)]), s(&[("route", "/a")], &[(1, 9.0), (0, 1.0), (1, 2.0)])];
+        assert_eq!(compare_series(&got, &want).matched, 1);
+        let got = vec![want[0].clone(), s(&[("route", "/a")], &[(0, 1.0), (1, 5.0)])];
+        assert_eq!(compare_series(&got, &want).matched, 0);
+    }
+
+    #[test]
     fn sets_score_by_jaccard() {
         let c = compare_sets(&[1, 2, 5], &[1, 2, 3, 4], "traces");
         assert!((c.score - 2.0 / 5.0).abs() < 1e-9);
