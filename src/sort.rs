@@ -13,8 +13,14 @@
 //! bare `partial_cmp` that may see NaN, a "natural" order that can call two
 //! different strings neither less nor greater) keep `slice::sort_by`, whose
 //! exact output for them depends on the algorithm.
+//!
+//! Collecting an iterator into a `BTreeMap` or `BTreeSet` sorts too: their
+//! `FromIterator` puts the items in a `Vec`, stable-sorts it and bulk-builds
+//! the tree, one more copy of the sort per key type. [`btree_map`],
+//! [`btree_set`] and [`sorted_unique`] build the same collections without it.
 
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// `v.sort_by(cmp)` for a total-order `cmp`.
 pub fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
@@ -37,6 +43,34 @@ pub fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {
 /// `v.sort()`.
 pub fn sort<T: Ord>(v: &mut [T]) {
     sort_by(v, T::cmp);
+}
+
+/// `iter.collect::<BTreeMap<_, _>>()`: the pairs are inserted one by one,
+/// so a later value for a key replaces an earlier one, as with `collect`.
+pub fn btree_map<K: Ord, V>(iter: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
+    let mut m = BTreeMap::new();
+    for (k, v) in iter {
+        m.insert(k, v);
+    }
+    m
+}
+
+/// `iter.collect::<BTreeSet<_>>()`, inserting one by one.
+pub fn btree_set<T: Ord>(iter: impl IntoIterator<Item = T>) -> BTreeSet<T> {
+    let mut s = BTreeSet::new();
+    for x in iter {
+        s.insert(x);
+    }
+    s
+}
+
+/// The distinct items in ascending order (what
+/// `iter.collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>()` gives).
+pub fn sorted_unique<T: Ord>(iter: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = iter.into_iter().collect();
+    sort(&mut v);
+    v.dedup();
+    v
 }
 
 #[inline(never)]
@@ -99,6 +133,16 @@ mod tests {
             a.sort_by(f64::total_cmp);
             sort_by(&mut b, f64::total_cmp);
             prop_assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn collections_same_as_collect(v in proptest::collection::vec((0u8..20, any::<u16>()), 0..100)) {
+            prop_assert_eq!(btree_map(v.iter().copied()), v.iter().copied().collect::<BTreeMap<_, _>>());
+            prop_assert_eq!(btree_set(v.iter().copied()), v.iter().copied().collect::<BTreeSet<_>>());
+            let keys = || v.iter().map(|p| p.0);
+            prop_assert_eq!(sorted_unique(keys()), keys().collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>());
         }
     }
 

@@ -221,7 +221,7 @@ impl<'a> Trie<'a> {
     /// least the sum of its children).
     fn layout(mut self, weight: impl Fn([u64; 2]) -> f64, diff: Option<[u64; 2]>) -> FlameGraph {
         for c in self.children.iter_mut() {
-            c.sort_by(|&a, &b| self.names[a].cmp(self.names[b]));
+            crate::sort::sort_by(c, |&a, &b| self.names[a].cmp(self.names[b]));
         }
         let root_w = weight(self.total[0]);
         let scale = if root_w > 0.0 { 1.0 / root_w } else { 0.0 };
@@ -492,7 +492,7 @@ impl FlameGraph {
             open.push(i);
         }
         let mut out: Vec<FunctionStat> = by_name.into_values().collect();
-        out.sort_by(|a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.name.cmp(&b.name)));
+        crate::sort::sort_by(&mut out, |a, b| b.self_samples.cmp(&a.self_samples).then_with(|| a.name.cmp(&b.name)));
         out
     }
 }

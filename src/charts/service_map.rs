@@ -7,7 +7,7 @@
 use crate::query::diag::QueryError;
 use crate::query::promql::{self, EvalOptions, Value};
 use crate::store::SeriesStore;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Health {
@@ -166,7 +166,7 @@ pub fn build(store: &SeriesStore, services: &[String], stores: &[String], entry:
         n.row = *r;
         *r += 1;
     }
-    let columns: BTreeSet<usize> = nodes.iter().map(|n| n.column).collect();
+    let columns = crate::sort::sorted_unique(nodes.iter().map(|n| n.column));
     Ok(ServiceMap { columns: columns.len(), rows: rows_in.values().copied().max().unwrap_or(0), nodes, edges })
 }
 

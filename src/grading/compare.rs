@@ -10,7 +10,6 @@ use crate::query::diag::QueryError;
 use crate::query::{logql, promql, traceql};
 use crate::sim::Run;
 use crate::telemetry::metric::Labels;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// How close a learner's result is to the reference's.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +79,8 @@ pub fn compare(run: &Run, language: Language, answer: &str, reference: &str) -> 
                     compare_series(&g, &w)
                 }
                 (logql::Value::Streams(g), logql::Value::Streams(w)) => {
-                    let lines = |s: Vec<logql::Stream>| s.into_iter().flat_map(|s| s.entries.into_iter().map(|e| (e.ts_ns, e.line))).collect::<BTreeSet<_>>();
+                    let lines = |s: Vec<logql::Stream>| s.into_iter().flat_map(|s| s.entries.into_iter().map(|e| (e.ts_ns, e.line)));
+                    let lines = |s| crate::sort::sorted_unique(lines(s));
                     compare_sets(&lines(g), &lines(w), "log lines")
                 }
                 (logql::Value::Matrix(_), _) => Comparison { score: 0.0, matched: 0, expected: 1, diff: vec!["yours is a metric query; the question asks for log lines".into()] },
@@ -88,11 +88,11 @@ pub fn compare(run: &Run, language: Language, answer: &str, reference: &str) -> 
             })
         }
         Language::TraceQL => {
-            let eval = |q: &str, who: &str| -> Result<BTreeSet<String>, AnswerError> {
+            let eval = |q: &str, who: &str| -> Result<Vec<String>, AnswerError> {
                 let spans = traceql::parse(q).map_err(|e| query_error(e, who))?;
                 let opts = traceql::SearchOptions { limit: 1_000_000, ..Default::default() };
                 let r = traceql::search_with(&run.telemetry, &spans, &opts).map_err(|e| query_error(e, who))?;
-                Ok(r.traces.into_iter().map(|t| t.trace_id.to_string()).collect())
+                Ok(crate::sort::sorted_unique(r.traces.into_iter().map(|t| t.trace_id.to_string())))
             };
             let got = eval(answer, "your query")?;
             let want = eval(reference, "the reference query (a bug in the question)")?;
@@ -109,21 +109,26 @@ fn show(l: &Labels) -> String {
 /// answer has a series with the same labels (the metric name aside) and
 /// ≥ 99% of its points agree. Extra series dilute the score.
 pub fn compare_series(got: &[(Labels, Vec<(i64, f64)>)], want: &[(Labels, Vec<(i64, f64)>)]) -> Comparison {
-    let got_by: BTreeMap<&Labels, &Vec<(i64, f64)>> = got.iter().map(|(l, p)| (l, p)).collect();
-    let want_keys: BTreeSet<&Labels> = want.iter().map(|(l, _)| l).collect();
+    // Sorted vectors searched by halving rather than maps: a map collected
+    // from an iterator brings its own copy of the standard sort.
+    let mut got_by: Vec<(&Labels, &Vec<(i64, f64)>)> = got.iter().map(|(l, p)| (l, p)).collect();
+    crate::sort::sort_by(&mut got_by, |a, b| a.0.cmp(b.0));
+    let mut want_keys: Vec<&Labels> = want.iter().map(|(l, _)| l).collect();
+    crate::sort::sort(&mut want_keys);
     let mut matched = 0;
     let mut diff = Vec::new();
     let mut missing = Vec::new();
     for (labels, points) in want {
-        let Some(mine) = got_by.get(labels) else {
+        let Some(mine) = last_of(&got_by, &labels) else {
             missing.push(show(labels));
             continue;
         };
-        let mine: BTreeMap<i64, f64> = mine.iter().copied().collect();
+        let mut mine: Vec<(i64, f64)> = mine.to_vec();
+        crate::sort::sort_by(&mut mine, |a, b| a.0.cmp(&b.0));
         let mut agree = 0;
         let mut first_bad = None;
         for &(t, v) in points {
-            match mine.get(&t) {
+            match last_of(&mine, &t) {
                 Some(&m) if close(m, v) => agree += 1,
                 other => {
                     if first_bad.is_none() {
@@ -142,7 +147,7 @@ pub fn compare_series(got: &[(Labels, Vec<(i64, f64)>)], want: &[(Labels, Vec<(i
             });
         }
     }
-    let extra: Vec<String> = got.iter().filter(|(l, _)| !want_keys.contains(l)).map(|(l, _)| show(l)).collect();
+    let extra: Vec<String> = got.iter().filter(|(l, _)| want_keys.binary_search(&l).is_err()).map(|(l, _)| show(l)).collect();
     if !missing.is_empty() {
         diff.insert(0, format!("missing {} series, e.g. {}", missing.len(), missing.iter().take(3).cloned().collect::<Vec<_>>().join(", ")));
     }
@@ -162,10 +167,29 @@ pub fn compare_series(got: &[(Labels, Vec<(i64, f64)>)], want: &[(Labels, Vec<(i
     Comparison { score, matched, expected, diff }
 }
 
-/// Sets (log lines, trace ids): Jaccard similarity.
-fn compare_sets<T: Ord>(got: &BTreeSet<T>, want: &BTreeSet<T>, what: &str) -> Comparison {
-    let matched = got.intersection(want).count();
-    let union = got.union(want).count();
+/// The value of the last pair with key `k` in `pairs` (stably sorted by
+/// key), as a map collected from them would keep it.
+fn last_of<'a, K: Ord, V>(pairs: &'a [(K, V)], k: &K) -> Option<&'a V> {
+    let end = pairs.partition_point(|p| p.0 <= *k);
+    pairs[..end].last().filter(|p| p.0 == *k).map(|p| &p.1)
+}
+
+/// Sets (log lines, trace ids), each sorted and without repeats: Jaccard
+/// similarity.
+fn compare_sets<T: Ord>(got: &[T], want: &[T], what: &str) -> Comparison {
+    let (mut matched, mut i, mut j) = (0, 0, 0);
+    while i < got.len() && j < want.len() {
+        match got[i].cmp(&want[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                matched += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = got.len() + want.len() - matched;
     let score = if union == 0 { 1.0 } else { matched as f64 / union as f64 };
     let mut diff = Vec::new();
     if matched < want.len() {
@@ -214,11 +238,23 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_label_set_or_time_counts_its_last_value_as_a_map_would() {
+        let want = vec![s(&[("route", "/a")], &[(0, 1.0), (1, 2.0)])];
+        let got = vec![s(&[("route", "/a")], &[(0, 9.0), (1, 9.0)]), s(&[("route", "/a")], &[(1, 9.0), (0, 1.0), (1, 2.0)])];
+        assert_eq!(compare_series(&got, &want).matched, 1);
+        let got = vec![want[0].clone(), s(&[("route", "/a")], &[(0, 1.0), (1, 5.0)])];
+        assert_eq!(compare_series(&got, &want).matched, 0);
+    }
+
+    #[test]
     fn sets_score_by_jaccard() {
-        let want: BTreeSet<u32> = [1, 2, 3, 4].into();
-        let got: BTreeSet<u32> = [1, 2, 5].into();
-        let c = compare_sets(&got, &want, "traces");
+        let c = compare_sets(&[1, 2, 5], &[1, 2, 3, 4], "traces");
         assert!((c.score - 2.0 / 5.0).abs() < 1e-9);
         assert_eq!(c.diff.len(), 2);
+        assert_eq!((c.matched, c.expected), (2, 4));
+        let c = compare_sets(&[0, 7], &[3, 7, 9], "traces");
+        assert!((c.score - 1.0 / 4.0).abs() < 1e-9);
+        let none: [u32; 0] = [];
+        assert_eq!(compare_sets(&none, &none, "traces").score, 1.0);
     }
 }

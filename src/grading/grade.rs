@@ -128,7 +128,7 @@ pub fn expected(q: &Question, run: &Run) -> Result<Expected, QuestionBug> {
             }
             TruthKey::IncidentWindows => {
                 let mut w: Vec<(i64, i64)> = culprits(run)?.iter().flat_map(|f| f.windows.iter()).map(|&(a, b)| (run.telemetry.unix_ms(a), run.telemetry.unix_ms(b))).collect();
-                w.sort_unstable();
+                crate::sort::sort(&mut w);
                 Ok(Expected::Windows(w))
             }
             TruthKey::CulpritTrace => {

@@ -322,7 +322,7 @@ fn values_in_spans(l: MetricLabel, run: &Run) -> Option<(u64, String)> {
 /// What the scenario's endpoints and traffic model allow.
 fn values_in_scenario(l: MetricLabel, m: &Model) -> (u64, String) {
     let eps: Vec<&crate::scenario::model::Endpoint> = m.services.iter().flat_map(|s| &s.endpoints).collect();
-    let distinct = |f: &dyn Fn(&crate::scenario::model::Endpoint) -> String| eps.iter().map(|e| f(e)).collect::<BTreeSet<_>>().len() as u64;
+    let distinct = |f: &dyn Fn(&crate::scenario::model::Endpoint) -> String| crate::sort::sorted_unique(eps.iter().map(|e| f(e))).len() as u64;
     let products = m.traffic.products as u64;
     match l {
         MetricLabel::Method => (distinct(&|e| e.method.clone()), "the methods of the scenario's endpoints".into()),
@@ -338,7 +338,7 @@ fn values_in_scenario(l: MetricLabel, m: &Model) -> (u64, String) {
         MetricLabel::UserId => (m.traffic.users as u64, format!("traffic.users = {}", m.traffic.users)),
         MetricLabel::ProductId => (products, format!("traffic.products = {products}")),
         MetricLabel::Path => {
-            let routes: BTreeSet<&str> = eps.iter().map(|e| e.route.as_str()).collect();
+            let routes = crate::sort::sorted_unique(eps.iter().map(|e| e.route.as_str()));
             let with_id = routes.iter().filter(|r| r.contains('{')).count() as u64;
             let plain = routes.len() as u64 - with_id;
             (plain.saturating_add(with_id.saturating_mul(products)), format!("{plain} routes without an id + {with_id} with one × traffic.products = {products}"))

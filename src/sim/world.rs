@@ -68,12 +68,16 @@ pub fn pod_name(namespace: &str, service: &str, index: u32) -> String {
     format!("{service}-{:010x}-{suffix}", rs & 0xff_ffff_ffff)
 }
 
+/// `/api/books/{id}` -> `ApiBooksId`. Only ASCII first letters are
+/// capitalised: `char::to_uppercase` would bring the standard library's
+/// Unicode uppercase table (about 12 KB) into the browser build for this
+/// alone.
 fn camel(route: &str) -> String {
     let mut out = String::new();
     for part in route.split(['/', '{', '}', '-', '_']).filter(|p| !p.is_empty()) {
         let mut c = part.chars();
         if let Some(f) = c.next() {
-            out.extend(f.to_uppercase());
+            out.push(f.to_ascii_uppercase());
             out.push_str(c.as_str());
         }
     }

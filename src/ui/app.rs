@@ -37,7 +37,7 @@ pub fn App() -> impl IntoView {
         _ => View::default(),
     });
 
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let scenario = matches!(page.get(), Ok(Route::Scenario { .. }));
         if let (false, Some(d)) = (scenario, web_sys::window().and_then(|w| w.document())) {
             d.set_title("obslab — observability lab");

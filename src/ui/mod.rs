@@ -26,3 +26,17 @@ pub fn mount() {
     }
     perf::mark(perf::INTERACTIVE);
 }
+
+/// `Effect::new(f)` for every effect of the app through a single
+/// instantiation: Leptos's effect machinery (a spawned task that waits for
+/// changes) is generic over the closure, so each effect otherwise carried
+/// its own copy of it. The closure gets the previous run's `()` or `None`,
+/// as with `Effect::new`.
+pub(crate) fn effect(f: impl FnMut(Option<()>) + 'static) {
+    effect_dyn(Box::new(f));
+}
+
+#[inline(never)]
+fn effect_dyn(f: Box<dyn FnMut(Option<()>)>) {
+    leptos::prelude::Effect::new(f);
+}

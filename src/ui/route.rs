@@ -154,7 +154,7 @@ impl ProfileView {
         let Some(service) = &self.service else { return Ok(()) };
         if !service.is_empty() && !resources.clone().any(|(s, _)| s == service) {
             let mut names: Vec<&str> = resources.map(|(s, _)| s).collect();
-            names.sort_unstable();
+            crate::sort::sort(&mut names);
             names.dedup();
             return Err(RouteError {
                 message: format!("The profile in the address names a service “{}” this run does not have. Its services are: {}.", clip(service), names.join(", ")),

@@ -59,7 +59,7 @@ pub fn PlotChart(
     // A new theme (or the system's scheme under "system") redraws in its colours.
     let theme = use_context::<crate::ui::theme::Theme>();
     let p = plot.clone();
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         redraw.track();
         if let Some(t) = theme {
             t.epoch.track();

@@ -309,7 +309,7 @@ pub fn QuestionsPanel(lab: Lab, scenario: String, seed: u64) -> impl IntoView {
             }
         }
     }
-    Effect::new(move |_| panel.take_offer());
+    crate::ui::effect(move |_| panel.take_offer());
 
     let max: f64 = questions.iter().map(|q| q.points).sum();
     let total = Memo::new(move |_| {
@@ -321,7 +321,7 @@ pub fn QuestionsPanel(lab: Lab, scenario: String, seed: u64) -> impl IntoView {
         })
     });
     // The side panel's tab shows the score.
-    Effect::new(move |_| side.score.set(Some((total.get().1, max))));
+    crate::ui::effect(move |_| side.score.set(Some((total.get().1, max))));
     on_cleanup(move || side.score.set(None));
     let count = questions.len();
     let cards = (0..count).map(|i| question_card(panel, i)).collect_view();

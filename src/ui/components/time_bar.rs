@@ -90,7 +90,7 @@ pub fn TimeBar() -> impl IntoView {
     // changes; dropping it (pause, leaving the page) stops it.
     let scrape_ms = lab.run().model.scrape_interval.micros() / 1000;
     let timer = StoredValue::new_local(None::<Interval>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let (playing, speed) = (lab.playing.get(), lab.speed.get());
         if !playing {
             timer.set_value(None);

@@ -84,7 +84,7 @@ fn ScenarioRun(model: Model, seed: u64, view: Memo<View>) -> impl IntoView {
     spawn_local(simulate(model.clone(), seed, view, owner, progress, phase, cancelled));
 
     let title = model.title.clone();
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         if let Some(d) = web_sys::window().and_then(|w| w.document()) {
             d.set_title(&format!("{title} · seed {seed} · obslab"));
         }
@@ -273,7 +273,7 @@ fn Workspace(lab: Lab, id: String, seed: u64, view: Memo<View>) -> impl IntoView
     provide_context(lab);
     // The address bar follows the view: replaceState fires no hashchange,
     // so this never loops back into `view`.
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let href = Route::Scenario { id: id.clone(), seed, view: lab.view() }.href();
         let Some(w) = web_sys::window() else { return };
         if w.location().hash().ok().as_deref() != Some(href.as_str()) {
@@ -283,7 +283,7 @@ fn Workspace(lab: Lab, id: String, seed: u64, view: Memo<View>) -> impl IntoView
         }
     });
     // ...and an address typed or pasted in (a hashchange) sets the view.
-    Effect::new(move |prev: Option<()>| {
+    crate::ui::effect(move |prev: Option<()>| {
         let v = view.get();
         if prev.is_some() {
             lab.apply(&v);
@@ -482,7 +482,7 @@ fn DrillClock(phase: RwSignal<Phase, LocalStorage>) -> impl IntoView {
     let started = RwSignal::new(None::<f64>);
     let now = || js_sys::Date::now();
     // The clock starts when the run is done (the telemetry is ready).
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         if matches!(phase.get(), Phase::Done(_)) && started.get_untracked().is_none() {
             started.set(Some(now()));
         }

@@ -47,7 +47,7 @@ pub fn DashboardsTab() -> impl IntoView {
     // takes can be reported as one figure (the 12-panel budget).
     let ds = dashboards.clone();
     let evaluated: RwSignal<Rc<(Vec<(PanelSpec, Result<PanelData, QueryError>)>, f64)>, LocalStorage> = RwSignal::new_local(Rc::new((Vec::new(), 0.0)));
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let range = lab.range.get();
         let d = &ds[selected.get().min(ds.len() - 1)];
         let run = lab.run();

@@ -58,7 +58,7 @@ pub fn ExploreTab() -> impl IntoView {
     let draft = RwSignal::new(lab.promql.get_untracked());
     let mode = RwSignal::new(Mode::Graph);
     // Keep the box in step when the address bar changes the query.
-    Effect::new(move |_| draft.set(lab.promql.get()));
+    crate::ui::effect(move |_| draft.set(lab.promql.get()));
 
     let run = lab.run();
     let scrape_ms = run.model.scrape_interval.micros() / 1000;
@@ -66,7 +66,7 @@ pub fn ExploreTab() -> impl IntoView {
 
     // Evaluated in an effect into a local signal: results hold `Rc`s.
     let outcome = RwSignal::new_local(None::<Rc<Outcome>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let query = lab.promql.get();
         let (from, to) = lab.range.get();
         let m = mode.get();

@@ -89,10 +89,10 @@ fn run_query(tel: &crate::store::Telemetry, query: &str, range: (i64, i64), scra
 pub fn LogsTab() -> impl IntoView {
     let lab = use_lab();
     let draft = RwSignal::new(lab.logql.get_untracked());
-    Effect::new(move |_| draft.set(lab.logql.get()));
+    crate::ui::effect(move |_| draft.set(lab.logql.get()));
     let scrape_ms = lab.run().model.scrape_interval.micros() / 1000;
     let outcome = RwSignal::new_local(None::<Rc<Outcome>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let query = lab.logql.get();
         let range = lab.range.get();
         let run = lab.run();
@@ -144,6 +144,13 @@ pub fn LogsTab() -> impl IntoView {
     }
 }
 
+/// Unicode uppercase by the browser's `String.prototype.toUpperCase`, so
+/// the wasm carries no uppercase table of its own (the level is a label
+/// value: a query can set it to anything).
+fn upper(s: &str) -> String {
+    js_sys::JsString::from(s).to_upper_case().into()
+}
+
 #[component]
 fn LogRow<'a>(line: &'a LogLine) -> impl IntoView {
     let lab = use_lab();
@@ -179,7 +186,7 @@ fn LogRow<'a>(line: &'a LogLine) -> impl IntoView {
             <details>
                 <summary>
                     <span class="logline__time">{timefmt::clock(line.ts_ms)}{format!(".{:03}", line.ts_ms.rem_euclid(1000))}</span>
-                    <span class=format!("logline__level level--{modifier}")><span aria-hidden="true">{icon}</span>" "{level.to_uppercase()}</span>
+                    <span class=format!("logline__level level--{modifier}")><span aria-hidden="true">{icon}</span>" "{upper(&level)}</span>
                     <span class="logline__text">{line.line.clone()}</span>
                 </summary>
                 <div class="logline__more">

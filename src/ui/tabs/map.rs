@@ -38,7 +38,7 @@ fn secs(v: f64) -> String {
 pub fn MapTab() -> impl IntoView {
     let lab = use_lab();
     let result = RwSignal::new_local(None::<Rc<Result<(ServiceMap, f64), String>>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let range = lab.range.get();
         let run = lab.run();
         let services: Vec<String> = run.model.services.iter().map(|s| s.name.clone()).collect();

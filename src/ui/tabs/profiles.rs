@@ -13,7 +13,6 @@ use crate::ui::perf;
 use crate::ui::route::Compare;
 use crate::ui::state::use_lab;
 use leptos::prelude::*;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 /// Frame height in CSS pixels (keep in step with `.flame__frame`).
@@ -50,7 +49,7 @@ pub fn ProfilesTab() -> impl IntoView {
     let lab = use_lab();
     let run = lab.run();
     let tel = &run.telemetry;
-    let services: Vec<String> = tel.resources.iter().map(|r| r.service_name.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
+    let services: Vec<String> = crate::sort::sorted_unique(tel.resources.iter().map(|r| r.service_name.to_string()));
     let has_profiles = tel.profiles.total_samples() > 0;
 
     let sel = lab.profile;
@@ -61,14 +60,14 @@ pub fn ProfilesTab() -> impl IntoView {
     let refocus = RwSignal::new(false);
 
     let loaded = RwSignal::new_local(None::<Rc<Loaded>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let (svc, pod, cmp, range) = (service.get(), replica.get(), compare.get(), lab.range.get());
         let run = lab.run();
         loaded.set(Some(Rc::new(load(&run, &svc, &pod, cmp, range, lab.full))));
         lab.mark_drawn();
     });
     let shown = RwSignal::new_local(None::<Rc<Shown>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let Some(l) = loaded.get() else { return };
         let path = zoom.get();
         let graph = match l.graph.find(&path) {
@@ -169,7 +168,7 @@ fn load(run: &crate::sim::Run, svc: &str, pod: &str, cmp: Compare, range: (i64, 
     // All services: each service's stacks under a frame named after it, as
     // in the folded export, so runtimes' shared root frames do not merge.
     let services: Vec<&str> = if svc.is_empty() {
-        tel.resources.iter().map(|r| &*r.service_name).collect::<BTreeSet<_>>().into_iter().collect()
+        crate::sort::sorted_unique(tel.resources.iter().map(|r| &*r.service_name))
     } else {
         vec![svc]
     };
@@ -249,7 +248,7 @@ fn Summary(l: Rc<Loaded>) -> impl IntoView {
 fn Graph(shown: Rc<Shown>, zoom: RwSignal<Vec<String>>, current: RwSignal<usize>, hover: RwSignal<Option<usize>>, refocus: RwSignal<bool>) -> impl IntoView {
     let g = &shown.graph;
     let focus_id = format!("flame-frame-{}", g.focus);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         if refocus.get_untracked() {
             refocus.set(false);
             focus(&focus_id);

@@ -29,7 +29,7 @@ enum Outcome {
 pub fn TracesTab() -> impl IntoView {
     let lab = use_lab();
     let draft = RwSignal::new(lab.traceql.get_untracked());
-    Effect::new(move |_| draft.set(lab.traceql.get()));
+    crate::ui::effect(move |_| draft.set(lab.traceql.get()));
     let run_ = lab.run();
     let mut services: Vec<String> = run_.model.services.iter().map(|s| s.name.clone()).collect();
     crate::sort::sort(&mut services);
@@ -57,7 +57,7 @@ pub fn TracesTab() -> impl IntoView {
     };
 
     let outcome = RwSignal::new_local(None::<Rc<Outcome>>);
-    Effect::new(move |_| {
+    crate::ui::effect(move |_| {
         let query = lab.traceql.get();
         let (from, to) = lab.range.get();
         let run = lab.run();
