@@ -53,7 +53,7 @@ pub struct World {
     /// Folded-stack prefixes per [service][endpoint].
     pub frames: Vec<Vec<Arc<str>>>,
     /// (method, route) strings per [service][endpoint], shared by every log record.
-    pub names: Vec<Vec<(Arc<str>, Arc<str>)>>,
+    pub names: Dense<Dense<(Arc<str>, Arc<str>)>>,
 }
 
 /// A Kubernetes-like pod name, stable for a service: `name-<10 hex>-<5 chars>`.
@@ -110,7 +110,7 @@ pub fn leaf_frames(runtime: Runtime) -> [(&'static str, f64); 3] {
 
 impl World {
     pub fn build(model: &Model, traces: &mut TraceStore) -> World {
-        let mut w = World { lists: Dense::new(), branches: Dense::new(), handlers: Dense::new(), replicas: Dense::new(), service_replicas: Dense::new(), resources: Vec::new(), frames: Vec::new(), names: Vec::new() };
+        let mut w = World { lists: Dense::new(), branches: Dense::new(), handlers: Dense::new(), replicas: Dense::new(), service_replicas: Dense::new(), resources: Vec::new(), frames: Vec::new(), names: Dense::new() };
         // Replicas round-robin over their nodes, as a scheduler spreading a Deployment would.
         for (si, s) in model.services.iter().enumerate() {
             let mut ids = Vec::new();
