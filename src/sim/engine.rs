@@ -7,6 +7,7 @@
 //! recorded as the instrumentation plan says: spans (tail-sampled at trace
 //! end), metrics (scraped every interval), logs and CPU profiles.
 
+use super::dense::Dense;
 use super::faults::{self, RunFault};
 use super::instruments::{FamilyId, InstrumentId, Instruments, TargetId};
 use super::queue::EventQueue;
@@ -138,7 +139,7 @@ impl Call {
 }
 
 struct TraceBuf {
-    spans: Vec<SpanRecord>,
+    spans: Dense<SpanRecord>,
     open: u32,
     trace_id: TraceId,
     alive: bool,
@@ -167,7 +168,7 @@ struct Replica {
     workers: u32,
     busy: u32,
     queue: VecDeque<u32>,
-    pools: Vec<Pool>,
+    pools: Dense<Pool>,
     gc_until: SimTime,
     gc_total: i64,
     heap_used: f64,
@@ -241,19 +242,19 @@ pub struct Engine {
     seed: u64,
     q: EventQueue<Ev>,
     world: World,
-    faults: Vec<RunFault>,
+    faults: Dense<RunFault>,
     incidents: Vec<(SimTime, SimTime)>,
-    fibers: Vec<Fiber>,
+    fibers: Dense<Fiber>,
     free_fibers: Vec<u32>,
-    tasks: Vec<Task>,
+    tasks: Dense<Task>,
     free_tasks: Vec<u32>,
-    calls: Vec<Call>,
+    calls: Dense<Call>,
     free_calls: Vec<u32>,
-    traces: Vec<TraceBuf>,
+    traces: Dense<TraceBuf>,
     free_traces: Vec<u32>,
-    replicas: Vec<Replica>,
-    nodes: Vec<NodeState>,
-    datastores: Vec<Datastore>,
+    replicas: Dense<Replica>,
+    nodes: Dense<NodeState>,
+    datastores: Dense<Datastore>,
     ins: Instruments,
     fams: Fams,
     tpl: Templates,
@@ -272,13 +273,16 @@ pub struct Engine {
     db_keys: FxHashMap<OpId, u32>,
     db_idents: BTreeMap<String, u32>,
     /// CPU µs of the current profile bucket, dense by replica × stack.
-    profile_cur: Vec<i64>,
+    profile_cur: Dense<i64>,
     profile_bucket: i64,
     stacks: FxHashMap<(u16, u16, u8), u32>,
-    scrape_offsets: Vec<i64>,
-    leaf_cache: Vec<[(&'static str, f64); 3]>,
-    mix_cdf: Vec<f64>,
-    rr: Vec<u32>,
+    scrape_offsets: Dense<i64>,
+    leaf_cache: Dense<[(&'static str, f64); 3]>,
+    mix_cdf: Dense<f64>,
+    /// Concrete paths of access log lines by (service, endpoint, product),
+    /// formatted once each.
+    paths: FxHashMap<(u16, u16, u32), Arc<str>>,
+    rr: Dense<u32>,
     done: bool,
 }
 
@@ -397,7 +401,7 @@ impl Engine {
                 workers: s.workers,
                 busy: 0,
                 queue: VecDeque::new(),
-                pools,
+                pools: pools.into(),
                 gc_until: SimTime::ZERO,
                 gc_total: 0,
                 heap_used: heap_max * 0.3,
@@ -423,19 +427,19 @@ impl Engine {
         let mut e = Engine {
             seed,
             q: EventQueue::new(),
-            faults,
+            faults: faults.into(),
             incidents,
-            fibers: Vec::new(),
+            fibers: Dense::new(),
             free_fibers: Vec::new(),
-            tasks: Vec::new(),
+            tasks: Dense::new(),
             free_tasks: Vec::new(),
-            calls: Vec::new(),
+            calls: Dense::new(),
             free_calls: Vec::new(),
-            traces: Vec::new(),
+            traces: Dense::new(),
             free_traces: Vec::new(),
-            replicas,
-            nodes,
-            datastores,
+            replicas: replicas.into(),
+            nodes: nodes.into(),
+            datastores: datastores.into(),
             ins,
             fams,
             tpl,
@@ -453,13 +457,14 @@ impl Engine {
             profile_acc: FxHashMap::default(),
             db_keys: FxHashMap::default(),
             db_idents: BTreeMap::new(),
-            profile_cur: Vec::new(),
+            profile_cur: Dense::new(),
             profile_bucket: 0,
             stacks: FxHashMap::default(),
-            scrape_offsets: Vec::new(),
+            scrape_offsets: Dense::new(),
             leaf_cache,
-            mix_cdf: cdf,
-            rr: vec![0; nservices],
+            mix_cdf: cdf.into(),
+            paths: FxHashMap::default(),
+            rr: vec![0; nservices].into(),
             done: false,
             world,
             model,
@@ -601,7 +606,7 @@ impl Engine {
             t.alive = true;
             i
         } else {
-            self.traces.push(TraceBuf { spans: Vec::with_capacity(16), open: 0, trace_id: id, alive: true });
+            self.traces.push(TraceBuf { spans: Dense::with_capacity(16), open: 0, trace_id: id, alive: true });
             self.traces.len() as u32 - 1
         };
         idx
@@ -946,7 +951,7 @@ impl Engine {
         }
         if self.model.services[svc].access_log && plan_level <= Severity::Info {
             // Routes without a parameter share one string; others get their concrete path.
-            let path: Arc<str> = if r.contains('{') { concrete_path(&r, product).into() } else { r.clone() };
+            let path: Arc<str> = if r.contains('{') { self.path_of(svc, ep, &r, product) } else { r.clone() };
             self.log(now, Severity::Info, t, self.tpl.access, vec![LogValue::Str(m), LogValue::Str(path), LogValue::Int(status as i64), LogValue::Float(dur as f64 / 1000.0)]);
         }
         self.close_span(now, trace, span);
@@ -2110,6 +2115,12 @@ impl Engine {
             return;
         }
         self.tel.logs.push(LogRecord { time: now, severity: sev, resource: self.replicas[ri].resource, trace_id: tid, span_id: sid, template: tpl, fields: fields.into_boxed_slice() });
+    }
+
+    /// `route` with `product` in its parameter, as one shared string per
+    /// (service, endpoint, product).
+    fn path_of(&mut self, svc: usize, ep: usize, route: &str, product: u32) -> Arc<str> {
+        self.paths.entry((svc as u16, ep as u16, product)).or_insert_with(|| concrete_path(route, product).into()).clone()
     }
 
     fn stack_id(&mut self, key: (u16, u16, u8), build: impl FnOnce(&Self) -> Vec<String>) -> u32 {

@@ -9,8 +9,12 @@
 use crate::store::{SeriesId, SeriesStore};
 use crate::telemetry::ids::{SpanId, TraceId};
 use crate::telemetry::metric::{format_float, Exemplar, Labels, MetricFamily, MetricKind};
+use super::dense::Dense;
 use super::fxhash::FxHashMap;
 use std::sync::Arc;
+
+const RECENT_BITS: u32 = 12;
+const RECENT: usize = 1 << RECENT_BITS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InstrumentId(pub u32);
@@ -31,7 +35,7 @@ struct Family {
 enum Value {
     Counter(f64),
     Gauge(f64),
-    Histogram { counts: Vec<u64>, sum: f64, count: u64, exemplars: Vec<Option<(f64, TraceId, SpanId, i64)>> },
+    Histogram { counts: Dense<u64>, sum: f64, count: u64, exemplars: Dense<Option<(f64, TraceId, SpanId, i64)>> },
 }
 
 struct Instrument {
@@ -46,9 +50,12 @@ struct Instrument {
 /// All instruments of a run, grouped by scrape target.
 #[derive(Default)]
 pub struct Instruments {
-    families: Vec<Family>,
-    instruments: Vec<Instrument>,
+    families: Dense<Family>,
+    instruments: Dense<Instrument>,
     by_key: FxHashMap<(FamilyId, u64), InstrumentId>,
+    /// A direct-mapped cache in front of `by_key`: most lookups hit it
+    /// without probing the map.
+    recent: Dense<(FamilyId, u64, InstrumentId)>,
     targets: Vec<(Labels, Vec<InstrumentId>)>,
 }
 
@@ -63,6 +70,7 @@ impl Instruments {
             limit: limit.max(1),
             overflow: FxHashMap::default(),
         });
+        debug_assert!(self.families.len() < u16::MAX as usize, "u16::MAX marks an empty cache entry");
         FamilyId(self.families.len() as u16 - 1)
     }
     /// Registers a scrape target with its target labels (job, instance, ...).
@@ -78,6 +86,25 @@ impl Instruments {
     /// The instrument for `key` in `family`; `labels` builds its own labels
     /// (without target labels) the first time the key is seen.
     pub fn get(&mut self, family: FamilyId, target: TargetId, key: u64, labels: impl FnOnce() -> Vec<(&'static str, Arc<str>)>) -> InstrumentId {
+        if self.recent.is_empty() {
+            // No family has this id, so no lookup matches an empty entry.
+            self.recent = vec![(FamilyId(u16::MAX), 0, InstrumentId(0)); RECENT].into();
+        }
+        let slot = Self::slot(family, key);
+        let (f, k, id) = self.recent[slot];
+        if f == family && k == key {
+            return id;
+        }
+        let id = self.lookup_or_create(family, target, key, labels);
+        self.recent[slot] = (family, key, id);
+        id
+    }
+    #[inline(always)]
+    fn slot(family: FamilyId, key: u64) -> usize {
+        let h = (key ^ (family.0 as u64) << 48).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> (64 - RECENT_BITS)) as usize
+    }
+    fn lookup_or_create(&mut self, family: FamilyId, target: TargetId, key: u64, labels: impl FnOnce() -> Vec<(&'static str, Arc<str>)>) -> InstrumentId {
         if let Some(&id) = self.by_key.get(&(family, key)) {
             return id;
         }
@@ -108,7 +135,7 @@ impl Instruments {
         let value = match kind {
             MetricKind::Counter => Value::Counter(0.0),
             MetricKind::Gauge => Value::Gauge(0.0),
-            MetricKind::Histogram => Value::Histogram { counts: vec![0; nb], sum: 0.0, count: 0, exemplars: vec![None; nb] },
+            MetricKind::Histogram => Value::Histogram { counts: vec![0; nb].into(), sum: 0.0, count: 0, exemplars: vec![None; nb].into() },
         };
         let id = InstrumentId(self.instruments.len() as u32);
         self.instruments.push(Instrument { family, labels: l, value, series: Vec::new() });
@@ -150,7 +177,13 @@ impl Instruments {
         let inst = &mut self.instruments[id.0 as usize];
         let fam = &self.families[inst.family.0 as usize];
         if let Value::Histogram { counts, sum, count, exemplars } = &mut inst.value {
-            let b = fam.meta.buckets.partition_point(|&ub| ub < v);
+            // The first bucket with `v <= le` (bounds are strictly increasing,
+            // and most observations land in the first few).
+            let bounds: &[f64] = &fam.meta.buckets;
+            let mut b = 0;
+            while b < bounds.len() && bounds[b] < v {
+                b += 1;
+            }
             counts[b] += 1;
             *sum += v;
             *count += 1;

@@ -5,6 +5,7 @@
 //! back the [`Run`]: telemetry, ground truth and counts.
 
 pub mod aggregate;
+pub mod dense;
 pub mod engine;
 pub mod faults;
 pub mod fxhash;

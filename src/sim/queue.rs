@@ -17,6 +17,7 @@
 //! the least (time, sequence) of the heap's top and the lanes' fronts, so
 //! the order is exactly the one a single heap gives.
 
+use super::dense::Dense;
 use super::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -26,6 +27,9 @@ const MAX_LANES: usize = 8;
 /// events would take more memory than wasm32 has.
 const SLOT_BITS: u32 = 28;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+
+/// The front key of an empty lane: after every event.
+const EMPTY_LANE: (i64, u64) = (i64::MAX, u64::MAX);
 
 /// A heap key: earlier time first, then lower sequence number (the tag's
 /// high bits; its low bits are the slot, never compared in practice since
@@ -55,12 +59,16 @@ struct Entry<E> {
 /// A priority queue of future events with a current time.
 pub struct EventQueue<E> {
     /// 4-ary min-heap of keys.
-    heap: Vec<Key>,
+    heap: Dense<Key>,
     /// Events of heap keys by slot, and the free slots.
-    slots: Vec<Option<E>>,
+    slots: Dense<Option<E>>,
     free: Vec<u32>,
     /// FIFO lanes of [`EventQueue::schedule_after`], by delay in µs.
     lanes: Vec<(i64, VecDeque<Entry<E>>)>,
+    /// (time, sequence) of each lane's front, `(i64::MAX, u64::MAX)` when
+    /// empty: kept beside the lanes so choosing the next event reads a
+    /// flat array instead of each `VecDeque`'s front.
+    fronts: Dense<(i64, u64)>,
     seq: u64,
     now: SimTime,
     popped: u64,
@@ -74,7 +82,7 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: Vec::with_capacity(1024), slots: Vec::with_capacity(1024), free: Vec::new(), lanes: Vec::new(), seq: 0, now: SimTime::ZERO, popped: 0 }
+        EventQueue { heap: Dense::with_capacity(1024), slots: Dense::with_capacity(1024), free: Vec::new(), lanes: Vec::new(), fronts: Dense::new(), seq: 0, now: SimTime::ZERO, popped: 0 }
     }
     /// The time of the last popped event.
     pub fn now(&self) -> SimTime {
@@ -164,25 +172,31 @@ impl<E> EventQueue<E> {
             Some(i) => i,
             None if self.lanes.len() < MAX_LANES => {
                 self.lanes.push((d, VecDeque::new()));
+                self.fronts.push(EMPTY_LANE);
                 self.lanes.len() - 1
             }
             None => return self.schedule(time, event),
         };
         self.seq += 1;
+        if self.lanes[lane].1.is_empty() {
+            self.fronts[lane] = (time.0, self.seq);
+        }
         self.lanes[lane].1.push_back(Entry { time, seq: self.seq, event });
     }
     /// The lane whose front comes before the heap's top, if any.
     #[inline]
     fn first_lane(&self) -> Option<usize> {
-        let mut best: Option<(SimTime, u64, usize)> = self.heap.first().map(|k| (SimTime(k.time), k.seq(), usize::MAX));
-        for (i, l) in self.lanes.iter().enumerate() {
-            if let Some(e) = l.1.front()
-                && best.is_none_or(|b| (e.time, e.seq) < (b.0, b.1))
-            {
-                best = Some((e.time, e.seq, i));
+        // An empty heap or lane compares as (i64::MAX, u64::MAX), after
+        // every real event (sequence numbers never reach u64::MAX).
+        let (mut bt, mut bs) = if self.heap.is_empty() { EMPTY_LANE } else { (self.heap[0].time, self.heap[0].seq()) };
+        let mut best = usize::MAX;
+        let fronts: &[(i64, u64)] = &self.fronts;
+        for (i, &(t, s)) in fronts.iter().enumerate() {
+            if t < bt || (t == bt && s < bs) {
+                (bt, bs, best) = (t, s, i);
             }
         }
-        best.and_then(|b| (b.2 != usize::MAX).then_some(b.2))
+        (best != usize::MAX).then_some(best)
     }
     pub fn peek_time(&self) -> Option<SimTime> {
         match self.first_lane() {
@@ -194,14 +208,16 @@ impl<E> EventQueue<E> {
     pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
         let (time, event) = match self.first_lane() {
             Some(i) => {
-                if self.lanes[i].1.front()?.time > limit {
+                if self.fronts[i].0 > limit.0 {
                     return None;
                 }
-                let e = self.lanes[i].1.pop_front()?;
+                let lane = &mut self.lanes[i].1;
+                let e = lane.pop_front()?;
+                self.fronts[i] = lane.front().map_or(EMPTY_LANE, |f| (f.time.0, f.seq));
                 (e.time, e.event)
             }
             None => {
-                if self.heap.first()?.time > limit.0 {
+                if self.heap.is_empty() || self.heap[0].time > limit.0 {
                     return None;
                 }
                 let k = self.pop_key()?;

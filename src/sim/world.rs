@@ -3,6 +3,7 @@
 //! handler programs flattened into an arena of step lists, and the span
 //! operation table.
 
+use super::dense::Dense;
 use super::rng::stable_hash;
 use crate::scenario::model::{Model, Runtime, Step, StepKind};
 use crate::store::TraceStore;
@@ -41,18 +42,18 @@ pub struct ReplicaInfo {
 }
 
 pub struct World {
-    pub lists: Vec<Vec<StepNode>>,
-    pub branches: Vec<ListId>,
+    pub lists: Dense<Dense<StepNode>>,
+    pub branches: Dense<ListId>,
     /// [service][endpoint] → the handler's list and its server operation.
-    pub handlers: Vec<Vec<(ListId, OpId)>>,
-    pub replicas: Vec<ReplicaInfo>,
+    pub handlers: Dense<Dense<(ListId, OpId)>>,
+    pub replicas: Dense<ReplicaInfo>,
     /// [service] → replica indexes.
-    pub service_replicas: Vec<Vec<u32>>,
+    pub service_replicas: Dense<Dense<u32>>,
     pub resources: Vec<Resource>,
     /// Folded-stack prefixes per [service][endpoint].
     pub frames: Vec<Vec<Arc<str>>>,
     /// (method, route) strings per [service][endpoint], shared by every log record.
-    pub names: Vec<Vec<(Arc<str>, Arc<str>)>>,
+    pub names: Dense<Dense<(Arc<str>, Arc<str>)>>,
 }
 
 /// A Kubernetes-like pod name, stable for a service: `name-<10 hex>-<5 chars>`.
@@ -113,7 +114,7 @@ pub fn leaf_frames(runtime: Runtime) -> [(&'static str, f64); 3] {
 
 impl World {
     pub fn build(model: &Model, traces: &mut TraceStore) -> World {
-        let mut w = World { lists: Vec::new(), branches: Vec::new(), handlers: Vec::new(), replicas: Vec::new(), service_replicas: Vec::new(), resources: Vec::new(), frames: Vec::new(), names: Vec::new() };
+        let mut w = World { lists: Dense::new(), branches: Dense::new(), handlers: Dense::new(), replicas: Dense::new(), service_replicas: Dense::new(), resources: Vec::new(), frames: Vec::new(), names: Dense::new() };
         // Replicas round-robin over their nodes, as a scheduler spreading a Deployment would.
         for (si, s) in model.services.iter().enumerate() {
             let mut ids = Vec::new();
@@ -132,7 +133,7 @@ impl World {
                 ids.push(w.replicas.len() as u32);
                 w.replicas.push(ReplicaInfo { service: si as u16, index: r as u16, node: node as u16, resource: res, pod });
             }
-            w.service_replicas.push(ids);
+            w.service_replicas.push(ids.into());
         }
         for (si, s) in model.services.iter().enumerate() {
             let mut hs = Vec::new();
@@ -151,11 +152,11 @@ impl World {
                     list.push(w.flatten(model, si, st, traces));
                 }
                 let id = w.lists.len() as ListId;
-                w.lists.push(list);
+                w.lists.push(list.into());
                 hs.push((id, op));
                 fs.push(handler_frames(s.runtime, &s.name, &e.method, &e.route).into());
             }
-            w.handlers.push(hs);
+            w.handlers.push(hs.into());
             w.frames.push(fs);
             w.names.push(s.endpoints.iter().map(|e| (Arc::from(e.method.as_str()), Arc::from(e.route.as_str()))).collect());
         }
@@ -164,7 +165,7 @@ impl World {
 
     fn list(&mut self, model: &Model, si: usize, steps: &[Step], traces: &mut TraceStore) -> ListId {
         let v: Vec<StepNode> = steps.iter().map(|s| self.flatten(model, si, s, traces)).collect();
-        self.lists.push(v);
+        self.lists.push(v.into());
         self.lists.len() as ListId - 1
     }
 

@@ -5,7 +5,7 @@
 
 use crate::telemetry::log::{render_body, LogFormat, LogRecord, LogTemplate, LogValue, TemplateId};
 use crate::telemetry::resource::Resource;
-use std::collections::HashSet;
+use crate::sim::fxhash::FxHashSet;
 use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]
@@ -13,7 +13,7 @@ pub struct LogStore {
     records: Vec<LogRecord>,
     templates: Vec<LogTemplate>,
     /// Every distinct string field value, for interning.
-    strings: HashSet<Arc<str>>,
+    strings: FxHashSet<Arc<str>>,
 }
 
 impl LogStore {

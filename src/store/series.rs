@@ -3,6 +3,7 @@
 //! order by the scraper, with exemplars beside them and an index by metric
 //! name. Query engines read it; nothing here knows PromQL.
 
+use crate::sim::dense::Dense;
 use crate::telemetry::metric::{Exemplar, Labels, MetricFamily};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ impl Series {
 
 #[derive(Clone, Debug, Default)]
 pub struct SeriesStore {
-    series: Vec<Series>,
+    series: Dense<Series>,
     index: BTreeMap<Labels, SeriesId>,
     by_name: BTreeMap<Arc<str>, Vec<SeriesId>>,
     families: BTreeMap<Arc<str>, MetricFamily>,

@@ -195,10 +195,13 @@ impl Cursors {
     /// The value of series `i` at time `t`, advancing its cursor.
     #[inline]
     fn at(&mut self, s: &RSeries, i: usize, t: i64) -> Option<f64> {
-        let p = self.pos[i];
-        if p < s.ts.len() && s.ts[p] == t {
-            self.pos[i] = p + 1;
-            Some(s.vs[p])
+        // Slices, not Vecs: at opt-level z (the wasm build) a Vec's [i] is
+        // an out-of-line call, a slice's is a bounds check and a load.
+        let (pos, ts, vs): (&mut [usize], &[i64], &[f64]) = (&mut self.pos, &s.ts, &s.vs);
+        let p = pos[i];
+        if p < ts.len() && ts[p] == t {
+            pos[i] = p + 1;
+            Some(vs[p])
         } else {
             None
         }
@@ -1159,6 +1162,8 @@ impl<'a> Evaluator<'a> {
         }
         let mut st = vec![Agg::default(); ng];
         let mut heaps: Vec<Vec<f64>> = if a.op == AggOp::Quantile { vec![Vec::new(); ng] } else { Vec::new() };
+        // Slices for the per-step loop (see `Cursors::at`).
+        let (st, heaps, series_group): (&mut [Agg], &mut [Vec<f64>], &[usize]) = (&mut st, &mut heaps, &series_group);
         for i in 0..n {
             let t = g.t(i);
             for x in st.iter_mut() {
