@@ -84,6 +84,27 @@ fn multiwindow_beats_the_naive_threshold_and_pages_fast_burns_within_minutes() {
     assert!(better * 4 >= SEEDS.count() * 3, "multiwindow better on only {better} seeds:\n{}", lines.join("\n"));
 }
 
+/// A slow burn burns the budget at 1–3×: the workbook's 1× ticket (3d
+/// and 6h) opens for it, neither page does (14.4× over 1h, 6× over 6h and
+/// 30m), and the naive threshold still catches it. So replayed rules grade
+/// it without ambiguity, whatever the seed.
+#[test]
+fn slow_burns_open_a_ticket_and_never_page() {
+    for seed in SEEDS {
+        let r = run(seed);
+        let mw = replay(r, &multiwindow_rules(r, DEFAULT_OBJECTIVE).unwrap()).unwrap();
+        let slow = mw.incidents.iter().position(|i| i.kind == "slow_burn").expect("a slow burn");
+        let i = &mw.incidents[slow];
+        assert!((1.2..=3.0).contains(&i.burn_rate), "seed {seed}: slow burn at {:.2}x", i.burn_rate);
+        for page in &mw.rules[..2] {
+            let during = page.alerts.iter().filter(|a| a.fired_at_ms < i.end_ms && a.resolved_at_ms > i.start_ms).count();
+            assert_eq!(during, 0, "seed {seed}: {} fired during the slow burn: {}", page.name, describe(&mw));
+        }
+        let ticket = &mw.rules[2];
+        assert!(ticket.alerts.iter().any(|a| a.attribution == Attribution::Detects(slow)), "seed {seed}: the 3d ticket missed the slow burn: {}", describe(&mw));
+    }
+}
+
 #[test]
 fn silencing_maintenance_leaves_the_workbook_set_near_perfect() {
     let opts = ReplayOptions { maintenance_is_false_positive: false, ..ReplayOptions::default() };
