@@ -105,13 +105,31 @@ fn slow_burns_open_a_ticket_and_never_page() {
     }
 }
 
+/// With maintenance silenced, the workbook's set pages and tickets only for
+/// the budget-burning incidents, with one known exception: the 3d ticket
+/// (its 6h short window) fires for a blip while the 3d window still holds
+/// a fast or slow burn of the last three days, or before the history holds
+/// three days (the long window is short of data, so a blip weighs more).
 #[test]
 fn silencing_maintenance_leaves_the_workbook_set_near_perfect() {
     let opts = ReplayOptions { maintenance_is_false_positive: false, ..ReplayOptions::default() };
-    for seed in [2, 4, 5] {
+    for seed in SEEDS {
         let r = run(seed);
         let mw = replay_with(r, &multiwindow_rules(r, DEFAULT_OBJECTIVE).unwrap(), &opts).unwrap();
-        assert!(mw.combined.score > 0.95, "seed {seed}: {}", describe(&mw));
+        assert_eq!(mw.combined.recall, Some(1.0), "seed {seed}: {}", describe(&mw));
+        for (k, rule) in mw.rules.iter().enumerate() {
+            for a in &rule.alerts {
+                let explained = match a.attribution {
+                    Attribution::Detects(_) => true,
+                    Attribution::During(i) => {
+                        let day3 = 3 * 86_400_000;
+                        k == 2 && mw.incidents[i].kind == "blip" && (a.fired_at_ms - mw.start_ms < day3 || mw.incidents.iter().any(|s| s.significant && s.end_ms <= a.fired_at_ms && a.fired_at_ms - s.end_ms < day3))
+                    }
+                    Attribution::Noise => false,
+                };
+                assert!(explained, "seed {seed}: {} fired at {} ({:?}): {}", rule.name, a.fired_at_ms, a.attribution, describe(&mw));
+            }
+        }
     }
 }
 

@@ -93,7 +93,7 @@ impl Aggregate {
         let mut tel = Telemetry { start_unix_ms: model.start_unix_ms, ..Default::default() };
         let mut r = rng::stream(seed, "history");
         let incidents = match &model.history {
-            Some(h) => draw_incidents(h, model.duration, &mut r),
+            Some(h) => draw_incidents(h, model.duration, &mut r, &mut rng::stream(seed, "history/origin")),
             None => Vec::new(),
         };
         let h = model.history.clone().expect("aggregate mode has a history (checked by the scenario loader)");
@@ -355,7 +355,9 @@ fn h_service(m: &Model, inc: &Incident) -> Option<String> {
     (inc.kind != HistoryKind::Maintenance).then(|| m.services[d].name.clone())
 }
 
-fn draw_incidents(h: &History, duration: SimDuration, r: &mut SimRng) -> Vec<Incident> {
+/// The incidents of the history; `o` draws their origins (a stream of its
+/// own, so the origins do not move the incidents).
+fn draw_incidents(h: &History, duration: SimDuration, r: &mut SimRng, o: &mut SimRng) -> Vec<Incident> {
     let mut out: Vec<Incident> = Vec::new();
     let end = duration.micros();
     for spec in &h.incidents {
@@ -372,7 +374,7 @@ fn draw_incidents(h: &History, duration: SimDuration, r: &mut SimRng) -> Vec<Inc
                 let gap = 6 * 3_600_000_000;
                 if out.iter().all(|o| e.0 + gap <= o.start.0 || o.end.0 + gap <= s.0) {
                     let ratio = spec.error_ratio.0 + (spec.error_ratio.1 - spec.error_ratio.0) * rng::unit(r);
-                    let origin = if h.downstream.is_empty() { 0 } else { r.random_range(0..h.downstream.len()) };
+                    let origin = if h.downstream.is_empty() { 0 } else { o.random_range(0..h.downstream.len()) };
                     out.push(Incident { kind: spec.kind, start: s, end: e, error_ratio: ratio, origin });
                     break;
                 }
