@@ -272,9 +272,9 @@ impl Aggregate {
         let medians = [median * slow, median * 0.4, median * 0.8 * slow, median * 0.05];
         let buckets = self.model.instrumentation.buckets.clone();
         let ts = self.tel.start_unix_ms + to.0 / 1000;
-        for svc in 0..self.series.len() {
+        for (svc, counts) in per_svc.iter().enumerate() {
             let npods = self.series[svc].len();
-            for (si, &c) in per_svc[svc].iter().enumerate() {
+            for (si, &c) in counts.iter().enumerate() {
                 let mut left = c;
                 for pod in 0..npods {
                     let share = if pod + 1 == npods { left } else { binomial(&mut self.rng, left, 1.0 / (npods - pod) as f64) };
