@@ -200,3 +200,31 @@ fn shop_causes_keep_to_their_own_logs() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A cache stampede queues its misses at the database while they hold
+/// pool connections, but those waits stay under the pool's warning
+/// threshold: SCENARIOS.md §2 gives the stampede no log lines, so the
+/// intermittent-p99 scenario's stampede seeds write no pool warnings (nor
+/// leak reports) over the whole hour. Ignored: seed 1 still queues up to
+/// 23 misses per replica for a catalog-db connection and waits 505-544 ms
+/// (31 warnings at the 500 ms threshold); the stampede's miss burst needs
+/// capping against the database's capacity. `MATRIX_VERBOSE=1` prints them.
+#[test]
+#[ignore = "open work: the stampede's miss burst overloads catalog-db"]
+fn cache_stampede_writes_no_pool_warnings() {
+    let m = obslab::scenario::load_builtin("intermittent-p99").unwrap();
+    let cat = m.catalogue.as_ref().unwrap();
+    let seeds: Vec<u64> = (0..100).filter(|&s| obslab::sim::faults::drawn_indexes(&m, s).iter().any(|&i| cat.faults[i].kind.name() == "cache_stampede")).take(3).collect();
+    assert_eq!(seeds.len(), 3);
+    for seed in seeds {
+        let r = obslab::sim::run(&m, seed, None);
+        assert_eq!(r.truth.faults[0].kind, "cache_stampede");
+        let foreign = foreign_signatures(&r, "cache_stampede");
+        if std::env::var_os("MATRIX_VERBOSE").is_some() {
+            let tel = &r.telemetry;
+            let w: Vec<String> = tel.logs.records().iter().map(|x| tel.logs.body(x)).filter(|b| b.contains("timed out waiting")).map(|b| b.to_string()).collect();
+            println!("seed {seed}: {} warnings, {:?}", w.len(), w.iter().take(5).collect::<Vec<_>>());
+        }
+        assert!(foreign.iter().all(|f| !f.contains("connection")), "seed {seed}: {foreign:?}");
+    }
+}
