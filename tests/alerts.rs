@@ -84,13 +84,52 @@ fn multiwindow_beats_the_naive_threshold_and_pages_fast_burns_within_minutes() {
     assert!(better * 4 >= SEEDS.count() * 3, "multiwindow better on only {better} seeds:\n{}", lines.join("\n"));
 }
 
+/// A slow burn burns the budget at 1–3×: the workbook's 1× ticket (3d
+/// and 6h) opens for it, neither page does (14.4× over 1h, 6× over 6h and
+/// 30m), and the naive threshold still catches it. So replayed rules grade
+/// it without ambiguity, whatever the seed.
+#[test]
+fn slow_burns_open_a_ticket_and_never_page() {
+    for seed in SEEDS {
+        let r = run(seed);
+        let mw = replay(r, &multiwindow_rules(r, DEFAULT_OBJECTIVE).unwrap()).unwrap();
+        let slow = mw.incidents.iter().position(|i| i.kind == "slow_burn").expect("a slow burn");
+        let i = &mw.incidents[slow];
+        assert!((1.2..=3.0).contains(&i.burn_rate), "seed {seed}: slow burn at {:.2}x", i.burn_rate);
+        for page in &mw.rules[..2] {
+            let during = page.alerts.iter().filter(|a| a.fired_at_ms < i.end_ms && a.resolved_at_ms > i.start_ms).count();
+            assert_eq!(during, 0, "seed {seed}: {} fired during the slow burn: {}", page.name, describe(&mw));
+        }
+        let ticket = &mw.rules[2];
+        assert!(ticket.alerts.iter().any(|a| a.attribution == Attribution::Detects(slow)), "seed {seed}: the 3d ticket missed the slow burn: {}", describe(&mw));
+    }
+}
+
+/// With maintenance silenced, the workbook's set pages and tickets only for
+/// the budget-burning incidents, with one known exception: the 3d ticket
+/// (its 6h short window) fires for a blip while the 3d window still holds
+/// a fast or slow burn of the last three days, or before the history holds
+/// three days (the long window is short of data, so a blip weighs more).
 #[test]
 fn silencing_maintenance_leaves_the_workbook_set_near_perfect() {
     let opts = ReplayOptions { maintenance_is_false_positive: false, ..ReplayOptions::default() };
-    for seed in [2, 4, 5] {
+    for seed in SEEDS {
         let r = run(seed);
         let mw = replay_with(r, &multiwindow_rules(r, DEFAULT_OBJECTIVE).unwrap(), &opts).unwrap();
-        assert!(mw.combined.score > 0.95, "seed {seed}: {}", describe(&mw));
+        assert_eq!(mw.combined.recall, Some(1.0), "seed {seed}: {}", describe(&mw));
+        for (k, rule) in mw.rules.iter().enumerate() {
+            for a in &rule.alerts {
+                let explained = match a.attribution {
+                    Attribution::Detects(_) => true,
+                    Attribution::During(i) => {
+                        let day3 = 3 * 86_400_000;
+                        k == 2 && mw.incidents[i].kind == "blip" && (a.fired_at_ms - mw.start_ms < day3 || mw.incidents.iter().any(|s| s.significant && s.end_ms <= a.fired_at_ms && a.fired_at_ms - s.end_ms < day3))
+                    }
+                    Attribution::Noise => false,
+                };
+                assert!(explained, "seed {seed}: {} fired at {} ({:?}): {}", rule.name, a.fired_at_ms, a.attribution, describe(&mw));
+            }
+        }
     }
 }
 

@@ -167,6 +167,9 @@ pub struct ServiceSpec {
     pub access_log: bool,
     /// Heap size in MiB and the young-GC cadence.
     pub heap_mb: f64,
+    /// A wait for a pooled connection longer than this logs the pool's
+    /// "timed out waiting for connection" warning (default 100ms).
+    pub pool_warn_after: Option<Spanned<String>>,
     pub endpoints: Vec<EndpointSpec>,
 }
 
@@ -490,7 +493,7 @@ impl Decode for DatastoreSpec {
 
 impl Decode for ServiceSpec {
     fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
-        let f = Fields::of(v, path, &["name", "replicas", "workers", "version", "runtime", "nodes", "pools", "access_log", "heap_mb", "endpoints"])?;
+        let f = Fields::of(v, path, &["name", "replicas", "workers", "version", "runtime", "nodes", "pools", "access_log", "heap_mb", "pool_warn_after", "endpoints"])?;
         Ok(ServiceSpec {
             name: f.required("name")?,
             replicas: f.or("replicas", one)?,
@@ -501,6 +504,7 @@ impl Decode for ServiceSpec {
             pools: f.or("pools", Table::default)?,
             access_log: f.or("access_log", || false)?,
             heap_mb: f.or("heap_mb", default_heap)?,
+            pool_warn_after: f.optional("pool_warn_after")?,
             endpoints: f.required("endpoints")?,
         })
     }

@@ -92,6 +92,8 @@ pub struct Service {
     pub pools: Vec<(usize, u32)>,
     pub access_log: bool,
     pub heap_mb: f64,
+    /// A pool wait longer than this (µs) logs "timed out waiting for connection".
+    pub pool_warn_after_us: i64,
     pub endpoints: Vec<Endpoint>,
 }
 
@@ -561,6 +563,10 @@ pub fn resolve(file: &f::ScenarioFile, src: &str) -> Result<Model, ScenarioError
             pools,
             access_log: s.access_log,
             heap_mb: s.heap_mb.max(16.0),
+            pool_warn_after_us: match &s.pool_warn_after {
+                Some(d) => cx.micros(d, &format!("{p}.pool_warn_after"))? as i64,
+                None => 100_000,
+            },
             endpoints,
         });
     }

@@ -4,6 +4,13 @@
 //! (binomial around the incident-driven error ratio) and the latency bucket
 //! counts (multinomial over the same log-normal the request model uses),
 //! and appends the same metric families the per-request engine emits.
+//!
+//! Every server error starts at one service and travels up the call path:
+//! the entry calls the first downstream service, which calls the others in
+//! turn and stops at the first failure. So a failure that starts in a leaf
+//! is a 5xx there, in its caller and at the entry; leaves called after it
+//! never see the request; each incident has one origin (drawn per seed) and
+//! the baseline's errors start anywhere downstream. The SLI is the entry's.
 
 use super::rng::{self, SimRng};
 use super::time::{SimDuration, SimTime};
@@ -22,6 +29,8 @@ struct Incident {
     start: SimTime,
     end: SimTime,
     error_ratio: f64,
+    /// Where its failures start: an index into `History::downstream`.
+    origin: usize,
 }
 
 /// Cumulative series of one (service, pod, status) label set.
@@ -84,7 +93,7 @@ impl Aggregate {
         let mut tel = Telemetry { start_unix_ms: model.start_unix_ms, ..Default::default() };
         let mut r = rng::stream(seed, "history");
         let incidents = match &model.history {
-            Some(h) => draw_incidents(h, model.duration, &mut r),
+            Some(h) => draw_incidents(h, model.duration, &mut r, &mut rng::stream(seed, "history/origin")),
             None => Vec::new(),
         };
         let h = model.history.clone().expect("aggregate mode has a history (checked by the scenario loader)");
@@ -215,8 +224,26 @@ impl Aggregate {
         self.requests += n;
         let client = binomial(&mut self.rng, n, h.client_error_ratio);
         let server = binomial(&mut self.rng, n - client, err.min(1.0));
-        let e500 = if maintenance { 0 } else { binomial(&mut self.rng, server, 0.7) };
-        let e503 = server - e500;
+        // Where each failure starts: the incidents' origins, and the
+        // baseline's spread evenly over the downstream services.
+        let nd = self.series.len() - 1;
+        let mut origin = vec![0u64; nd.max(1)];
+        if !maintenance {
+            let mut sources: Vec<(usize, f64)> = self.incidents.iter().filter(|i| i.start <= mid && mid < i.end).map(|i| (i.origin.min(nd.saturating_sub(1)), i.error_ratio)).collect();
+            sources.extend((0..nd.max(1)).map(|o| (o, h.error_ratio / nd.max(1) as f64)));
+            let (mut left, mut p_left) = (server, err);
+            for (k, &(o, p)) in sources.iter().enumerate() {
+                let x = if k + 1 == sources.len() { left } else { binomial(&mut self.rng, left, (p / p_left.max(1e-12)).min(1.0)) };
+                origin[o] += x;
+                left -= x;
+                p_left -= p;
+            }
+        }
+        let split: Vec<(u64, u64)> = origin.iter().map(|&f| {
+            let e500 = binomial(&mut self.rng, f, 0.7);
+            (e500, f - e500)
+        }).collect();
+        let (e500, e503) = split.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         let ok = n - client - server;
         // Planned maintenance is excluded from the SLO, as the policy says.
         if !maintenance {
@@ -226,16 +253,28 @@ impl Aggregate {
         // During planned maintenance the edge drains checkout and answers
         // with a maintenance page: the services' own metrics count nothing
         // (their counters stay flat), which is also why the SLO excludes it.
-        let counts = if maintenance { [0; 4] } else { [ok, client, e500, e503] };
+        // Downstream, a service counts the requests that reached it: the
+        // first downstream service all valid ones; a later one those that
+        // got past the services called before it, and its own failures.
+        let per_svc: Vec<[u64; 4]> = (0..self.series.len())
+            .map(|svc| match svc {
+                _ if maintenance => [0; 4],
+                0 => [ok, client, e500, e503],
+                1 => [ok, 0, e500, e503],
+                _ => {
+                    let j = svc - 1;
+                    let later: u64 = origin[j + 1..].iter().sum();
+                    [ok + later, 0, split[j].0, split[j].1]
+                }
+            })
+            .collect();
         let median = h.latency_median_us / 1e6;
         let medians = [median * slow, median * 0.4, median * 0.8 * slow, median * 0.05];
         let buckets = self.model.instrumentation.buckets.clone();
         let ts = self.tel.start_unix_ms + to.0 / 1000;
-        // Downstream services see the requests that reached them.
-        for svc in 0..self.series.len() {
+        for (svc, counts) in per_svc.iter().enumerate() {
             let npods = self.series[svc].len();
             for (si, &c) in counts.iter().enumerate() {
-                let c = if svc == 0 { c } else if si == 1 { 0 } else { c };
                 let mut left = c;
                 for pod in 0..npods {
                     let share = if pod + 1 == npods { left } else { binomial(&mut self.rng, left, 1.0 / (npods - pod) as f64) };
@@ -301,14 +340,24 @@ impl Aggregate {
         let m = &self.model;
         let mut truth = GroundTruth { scenario: m.id.clone(), seed: self.seed, start_unix_ms: m.start_unix_ms, valid_requests: self.valid, failed_requests: self.failed, ..Default::default() };
         for inc in &self.incidents {
-            truth.history.push(HistoryIncidentTruth { kind: inc.kind.as_str(), start: inc.start, end: inc.end, error_ratio: inc.error_ratio, counts: inc.kind != HistoryKind::Maintenance });
+            let service = h_service(m, inc);
+            truth.history.push(HistoryIncidentTruth { kind: inc.kind.as_str(), start: inc.start, end: inc.end, error_ratio: inc.error_ratio, counts: inc.kind != HistoryKind::Maintenance, service });
         }
         let stats = RunStats { requests: self.requests, completed: self.requests, events: self.steps, ..Default::default() };
         Run { model: self.model, seed: self.seed, telemetry: self.tel, truth, stats }
     }
 }
 
-fn draw_incidents(h: &History, duration: SimDuration, r: &mut SimRng) -> Vec<Incident> {
+/// The service an incident's failures start in (none for maintenance).
+fn h_service(m: &Model, inc: &Incident) -> Option<String> {
+    let h = m.history.as_ref()?;
+    let &d = h.downstream.get(inc.origin)?;
+    (inc.kind != HistoryKind::Maintenance).then(|| m.services[d].name.clone())
+}
+
+/// The incidents of the history; `o` draws their origins (a stream of its
+/// own, so the origins do not move the incidents).
+fn draw_incidents(h: &History, duration: SimDuration, r: &mut SimRng, o: &mut SimRng) -> Vec<Incident> {
     let mut out: Vec<Incident> = Vec::new();
     let end = duration.micros();
     for spec in &h.incidents {
@@ -325,7 +374,8 @@ fn draw_incidents(h: &History, duration: SimDuration, r: &mut SimRng) -> Vec<Inc
                 let gap = 6 * 3_600_000_000;
                 if out.iter().all(|o| e.0 + gap <= o.start.0 || o.end.0 + gap <= s.0) {
                     let ratio = spec.error_ratio.0 + (spec.error_ratio.1 - spec.error_ratio.0) * rng::unit(r);
-                    out.push(Incident { kind: spec.kind, start: s, end: e, error_ratio: ratio });
+                    let origin = if h.downstream.is_empty() { 0 } else { o.random_range(0..h.downstream.len()) };
+                    out.push(Incident { kind: spec.kind, start: s, end: e, error_ratio: ratio, origin });
                     break;
                 }
             }

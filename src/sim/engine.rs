@@ -33,8 +33,6 @@ use std::sync::Arc;
 const NO: u32 = u32::MAX;
 /// TCP's minimum retransmission timeout.
 const RTO_US: i64 = 200_000;
-/// A pool wait longer than this logs the "timed out waiting" warning.
-const POOL_WARN_US: i64 = 100_000;
 /// A lock wait longer than this logs "waiting for lock".
 const LOCK_WARN_US: i64 = 10_000;
 /// Orphaned work after a timeout hangs this long before giving up.
@@ -1675,8 +1673,8 @@ impl Engine {
         let inst = self.replicas[ri].pools[p as usize].wait_hist;
         let ms = self.tel.unix_ms(now);
         self.ins.observe(inst, waited as f64 / 1e6, TraceId::INVALID, SpanId::INVALID, ms);
-        if waited > POOL_WARN_US {
-            let svc = self.replicas[ri].service as usize;
+        let svc = self.replicas[ri].service as usize;
+        if waited > self.model.services[svc].pool_warn_after_us {
             let ds = self.replicas[ri].pools[p as usize].ds as usize;
             if let Some(id) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::PoolExhaustion { service, datastore, .. } if service == svc && datastore == ds)).map(|fl| fl.id) {
                 self.mark_cause(t, id);

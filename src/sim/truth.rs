@@ -34,6 +34,9 @@ pub struct HistoryIncidentTruth {
     pub error_ratio: f64,
     /// Whether the incident counts against the SLO (maintenance does not).
     pub counts: bool,
+    /// The service its failures start in (they show as 5xx there, in its
+    /// callers and at the entry).
+    pub service: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -120,8 +123,11 @@ impl GroundTruth {
                     .field_str("start", &iso(h.start))
                     .field_str("end", &iso(h.end))
                     .field_float("error_ratio", h.error_ratio)
-                    .field_bool("counts_against_slo", h.counts)
-                    .end_object();
+                    .field_bool("counts_against_slo", h.counts);
+                if let Some(s) = &h.service {
+                    w.field_str("service", s);
+                }
+                w.end_object();
             }
             w.end_array();
             w.field_int("valid_requests", self.valid_requests as i128);

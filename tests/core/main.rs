@@ -6,6 +6,7 @@ mod dashboards;
 mod determinism;
 mod faults;
 mod invariants;
+mod matrix;
 mod plan;
 mod profiles;
 mod scenario_files;

@@ -80,9 +80,57 @@ fn slo_history_has_the_documented_shape_and_budgets_differ_by_seed() {
         if failed > budget {
             exhausted += 1;
         }
-        // The metrics agree with the truth: 5xx counts sum to the failures (maintenance aside).
+        history_is_coherent(&r);
         let kinds: Vec<&str> = r.truth.history.iter().map(|h| h.kind).collect();
         assert!(kinds.contains(&"slow_burn") && kinds.contains(&"blip") && kinds.contains(&"maintenance"), "{kinds:?}");
     }
     assert!(exhausted > 0 && exhausted < 6, "every seed ends the same way: {exhausted} of 6 exhausted the budget");
+}
+
+/// Final count per status class ("2", "4", "5") of one service's requests, in [from, to] (Unix ms).
+fn status_counts(r: &obslab::sim::Run, service: &str, from: i64, to: i64) -> BTreeMap<char, f64> {
+    let tel = &r.telemetry;
+    let mut out = BTreeMap::new();
+    for &id in tel.series.by_name("http_server_request_duration_seconds_count") {
+        let s = tel.series.get(id);
+        if s.labels.get("service") != Some(service) {
+            continue;
+        }
+        let at = |t: i64| s.timestamps.partition_point(|&x| x <= t).checked_sub(1).map(|i| s.values[i]).unwrap_or(0.0);
+        let class = s.labels.get("http_response_status_code").and_then(|c| c.chars().next()).unwrap_or('?');
+        *out.entry(class).or_insert(0.0) += at(to) - at(from);
+    }
+    out
+}
+
+/// The SLO history's metrics agree with its truth and with the call path
+/// (frontend → checkout → inventory, then payment): the frontend's 5xx
+/// are the failures and its non-4xx the valid requests; every failure
+/// passes through checkout, so checkout's 5xx equal the frontend's, and the
+/// leaves' 5xx are the share that started there (never more); payment sees
+/// only what got past inventory; each incident's 5xx start in the service
+/// the truth names.
+fn history_is_coherent(r: &obslab::sim::Run) {
+    let (a, z) = (r.truth.start_unix_ms - 1, r.truth.start_unix_ms + r.model.duration.micros() / 1000 + 60_000);
+    let get = |m: &BTreeMap<char, f64>, c: char| m.get(&c).copied().unwrap_or(0.0);
+    let fe = status_counts(r, "frontend", a, z);
+    assert_eq!(get(&fe, '5'), r.truth.failed_requests as f64, "seed {}: frontend 5xx vs failures", r.seed);
+    assert_eq!(get(&fe, '2') + get(&fe, '5'), r.truth.valid_requests as f64, "seed {}: frontend valid", r.seed);
+    let co = status_counts(r, "checkout", a, z);
+    let (inv, pay) = (status_counts(r, "inventory", a, z), status_counts(r, "payment", a, z));
+    assert_eq!(get(&co, '5'), get(&fe, '5'), "seed {}: every failure passes through checkout", r.seed);
+    assert_eq!(get(&co, '4') + get(&inv, '4') + get(&pay, '4'), 0.0, "downstream never sees the frontend's 4xx");
+    assert!(get(&inv, '5') + get(&pay, '5') < get(&co, '5'), "seed {}: leaves' 5xx exceed their caller's", r.seed);
+    let total = |m: &BTreeMap<char, f64>| m.values().sum::<f64>();
+    assert!(total(&pay) <= total(&inv) && total(&inv) <= total(&co), "seed {}: requests grow down the path", r.seed);
+    for h in r.truth.history.iter().filter(|h| h.kind == "fast_burn") {
+        let ms = |t: obslab::sim::time::SimTime| r.truth.start_unix_ms + t.0 / 1000;
+        let (from, to) = (ms(h.start), ms(h.end));
+        let origin = h.service.as_deref().expect("a fast burn has an origin");
+        let (at_fe, at_origin) = (get(&status_counts(r, "frontend", from, to), '5'), get(&status_counts(r, origin, from, to), '5'));
+        assert!(at_origin >= 0.95 * at_fe, "seed {}: the fast burn's 5xx ({at_fe}) do not start in {origin} ({at_origin})", r.seed);
+        for other in ["inventory", "payment"].into_iter().filter(|s| *s != origin && origin != "checkout") {
+            assert!(get(&status_counts(r, other, from, to), '5') < 0.05 * at_fe, "seed {}: {other} shows the {origin} outage's 5xx", r.seed);
+        }
+    }
 }
