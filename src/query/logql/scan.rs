@@ -398,23 +398,24 @@ fn nibble(b: u8) -> Option<u8> {
     }
 }
 
-const NIB_LO: u128 = u128::MAX / 0xf * 0x7;
-const NIB_HI: u128 = u128::MAX / 0xf * 0x8;
-const NIB_ONES: u128 = u128::MAX / 0xf;
+const NIB_LO: u64 = u64::MAX / 0xf * 0x7;
+const NIB_HI: u64 = u64::MAX / 0xf * 0x8;
+const NIB_ONES: u64 = u64::MAX / 0xf;
 
 /// Bit 3 of each nibble of the result is set where `v`'s nibble equals
 /// `d` (no carries cross nibbles, so the test is exact).
 #[inline]
 fn nib_eq(v: u128, d: u8) -> u128 {
-    let x = v ^ (NIB_ONES * d as u128);
-    !(((x & NIB_LO) + NIB_LO) | x) & NIB_HI
+    // Per 64-bit half: no carry leaves a nibble, and wasm has no 128-bit
+    // multiply or add.
+    (nib_eq64((v >> 64) as u64, d) as u128) << 64 | nib_eq64(v as u64, d) as u128
 }
 
 /// [`nib_eq`] on 64 bits (a span id), native width in wasm.
 #[inline]
 fn nib_eq64(v: u64, d: u8) -> u64 {
-    let x = v ^ (NIB_ONES as u64 * d as u64);
-    !(((x & NIB_LO as u64) + NIB_LO as u64) | x) & NIB_HI as u64
+    let x = v ^ (NIB_ONES * d as u64);
+    !(((x & NIB_LO) + NIB_LO) | x) & NIB_HI
 }
 
 /// Whether the `width`-nibble hex text of `v` contains the nibble string
@@ -1019,7 +1020,7 @@ impl GroupNeedle {
         let mut always = false;
         let mut ops: Vec<Op> = Vec::new();
         // `(field, entry state)` of message fields whose exit is not read.
-        let mut in_msg: Vec<(usize, u16)> = Vec::new();
+        let mut in_msg: Vec<(usize, u16, bool)> = Vec::new();
         // The state every record is in at this point, if they all agree.
         let mut known: Option<u16> = Some(0);
         for (i, p) in shape.pieces.iter().enumerate() {
@@ -1058,9 +1059,9 @@ impl GroupNeedle {
                     let strs = known.zip(strings).and_then(|(c, st)| n.outcomes(st, c, *escape, exit_free));
                     if let Some(c) = known {
                         if exit_free {
-                            in_msg.push((*idx, c));
+                            in_msg.push((*idx, c, *escape));
                         }
-                        if let Some(out) = kinds.and_then(|k| static_outcome(n, k, *idx, c, exit_free, false, strs.as_deref())) {
+                        if let Some(out) = kinds.and_then(|k| static_outcome(n, k, *idx, c, exit_free, false, false, strs.as_deref())) {
                             known = Some(out);
                             if out == n.len {
                                 always = true;
@@ -1073,7 +1074,7 @@ impl GroupNeedle {
                 }
                 Piece::JsonField { idx, .. } => {
                     let prefix = tables[i].clone().expect("JSON fields have prefix tables");
-                    let (mut strs, mut dup) = (None, false);
+                    let (mut strs, mut dup, mut str_dup) = (None, false, false);
                     // The state the value is entered in, when every record
                     // agrees on it.
                     let entry = match known {
@@ -1082,7 +1083,7 @@ impl GroupNeedle {
                     };
                     if let Some(v) = entry {
                         if v != n.len {
-                            dup = exit_free && in_msg.contains(&(*idx, v));
+                            dup = exit_free && in_msg.iter().any(|&(i, c, _)| (i, c) == (*idx, v));
                             let q = n.next[v as usize * 256 + b'"' as usize];
                             if q != n.len {
                                 // The state after the value is read only
@@ -1090,10 +1091,13 @@ impl GroupNeedle {
                                 let quote = |s: u16| n.next[s as usize * 256 + b'"' as usize];
                                 let unread = exit_free && (0..n.len).all(|s| quote(s) == quote(0)) && quote(0) != n.len;
                                 strs = strings.and_then(|st| n.outcomes(st, q, true, unread));
+                                // The message showed the same string, escaped,
+                                // from the same state, its exit unread too.
+                                str_dup = unread && in_msg.contains(&(*idx, q, true));
                             }
                             // Every record has the field and what it shows
                             // is decided for the whole group.
-                            if let Some(out) = kinds.and_then(|k| static_outcome(n, k, *idx, v, exit_free, dup, strs.as_deref())) {
+                            if let Some(out) = kinds.and_then(|k| static_outcome(n, k, *idx, v, exit_free, dup, str_dup, strs.as_deref())) {
                                 let closed = out != n.len && kinds.is_some_and(|k| k.only(*idx, FieldKinds::STR));
                                 let out = if closed { n.next[out as usize * 256 + b'"' as usize] } else { out };
                                 known = Some(out);
@@ -1210,10 +1214,15 @@ impl GroupNeedle {
 /// kinds decide it: entered at `entry` (for a JSON string value, after its
 /// opening quote; the closing one is the caller's), the state after unread
 /// when `exit_free` (then 0 stands for it), `dup` when a number shows the
-/// same text in the message from the same state with no state read after.
-/// Mirrors [`Needle::feed_value`]'s own shortcuts.
-fn static_outcome(n: &Needle, k: &FieldKinds, idx: usize, entry: u16, exit_free: bool, dup: bool, strs: Option<&StrOutcomes>) -> Option<u16> {
+/// same text in the message from the same state with no state read after,
+/// `str_dup` the same for a string. Mirrors [`Needle::feed_value`]'s own
+/// shortcuts.
+#[allow(clippy::too_many_arguments)]
+fn static_outcome(n: &Needle, k: &FieldKinds, idx: usize, entry: u16, exit_free: bool, dup: bool, str_dup: bool, strs: Option<&StrOutcomes>) -> Option<u16> {
     if k.only(idx, FieldKinds::STR) {
+        if str_dup {
+            return Some(0);
+        }
         return strs.filter(|o| o.keys.is_empty()).map(|o| o.common);
     }
     let int_skips = dup || n.int.inert(entry) || (exit_free && n.int.skippable(entry));
