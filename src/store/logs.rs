@@ -14,6 +14,73 @@ pub struct LogStore {
     templates: Vec<LogTemplate>,
     /// Every distinct string field value, for interning.
     strings: FxHashSet<Arc<str>>,
+    /// Per template, what its records' fields have held.
+    kinds: Vec<FieldKinds>,
+}
+
+/// What the records of one template have held in each field slot, so a
+/// search can rule a slot out for a whole template: `kinds[i]` has
+/// [`FieldKinds::INT`], [`FieldKinds::MILLI`], [`FieldKinds::FLOAT`] and
+/// [`FieldKinds::STR`] bits; `min_fields` is the fewest fields a record had.
+#[derive(Clone, Debug, Default)]
+pub struct FieldKinds {
+    pub kinds: Vec<u8>,
+    pub min_fields: usize,
+    seen: bool,
+}
+
+impl FieldKinds {
+    pub const INT: u8 = 1;
+    /// A finite float that is a whole number of thousandths: it shows as
+    /// the same text in a message (rounded to thousandths) and in JSON.
+    pub const MILLI: u8 = 2;
+    /// Any other float.
+    pub const FLOAT: u8 = 4;
+    pub const STR: u8 = 8;
+
+    /// Whether every record of the template has field `i`, of kinds within `mask`.
+    pub fn only(&self, i: usize, mask: u8) -> bool {
+        i < self.min_fields && self.kinds.get(i).is_some_and(|&k| k & !mask == 0)
+    }
+
+    fn add(&mut self, fields: &[LogValue]) {
+        if !self.seen || fields.len() < self.min_fields {
+            self.min_fields = fields.len();
+        }
+        self.seen = true;
+        if self.kinds.len() < fields.len() {
+            self.kinds.resize(fields.len(), 0);
+        }
+        for (k, v) in self.kinds.iter_mut().zip(fields) {
+            *k |= match v {
+                LogValue::Int(_) => Self::INT,
+                LogValue::Float(x) if round_milli(*x).is_some_and(|r| r as f64 / 1000.0 == *x) => Self::MILLI,
+                LogValue::Float(_) => Self::FLOAT,
+                LogValue::Str(_) => Self::STR,
+            };
+        }
+    }
+}
+
+/// `(x * 1000).round()` as an integer, exactly as `f64::round` rounds
+/// (half away from zero), when it is below 1e15 in magnitude; without a
+/// libm call. A message shows a float as this many thousandths.
+#[inline]
+pub(crate) fn round_milli(x: f64) -> Option<i64> {
+    let y = x * 1000.0;
+    if !(y.abs() < 1e15) {
+        return None;
+    }
+    let k = y as i64;
+    // Exact: `y` and `k` differ by less than 1 and `|y| < 2^52`.
+    let f = y - k as f64;
+    Some(if f >= 0.5 {
+        k + 1
+    } else if f <= -0.5 {
+        k - 1
+    } else {
+        k
+    })
 }
 
 impl LogStore {
@@ -38,11 +105,30 @@ impl LogStore {
                 }
             }
         }
+        let t = r.template.0 as usize;
+        if self.kinds.len() <= t {
+            self.kinds.resize_with(t + 1, FieldKinds::default);
+        }
+        self.kinds[t].add(&r.fields);
         self.records.push(r);
+    }
+    /// What the records of template `t` have held in their fields.
+    pub fn field_kinds(&self, t: TemplateId) -> Option<&FieldKinds> {
+        self.kinds.get(t.0 as usize)
     }
     /// Sorts records by time (stable, so equal times keep emission order).
     pub fn finish(&mut self) {
         crate::sort::sort_by_key(&mut self.records, |r| r.time);
+    }
+    /// Every distinct string field value. A record's string value is
+    /// always one of these very `Arc`s (records only enter through
+    /// [`LogStore::push`]), so a search can decide each text once, up
+    /// front, and look a record's value up by its address.
+    pub fn strings(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.strings.iter()
+    }
+    pub fn string_count(&self) -> usize {
+        self.strings.len()
     }
     pub fn records(&self) -> &[LogRecord] {
         &self.records

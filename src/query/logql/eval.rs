@@ -117,6 +117,9 @@ pub(crate) struct Source<'t> {
     streams: Vec<Labels>,
     stream_ids: HashMap<Labels, u32>,
     ts: TsCache,
+    /// The store's distinct string values, for deciding string fields
+    /// once per query (`None` inside: too many to do up front).
+    strings: std::cell::OnceCell<Option<Vec<&'t str>>>,
 }
 
 fn sev_idx(s: Severity) -> usize {
@@ -149,6 +152,7 @@ impl<'t> Source<'t> {
             streams: Vec::new(),
             stream_ids: HashMap::new(),
             ts: TsCache::default(),
+            strings: std::cell::OnceCell::new(),
         }
     }
 
@@ -475,7 +479,10 @@ impl<'q> Plan<'q> {
                 src.ensure_shape(g);
                 let shape = src.groups[g as usize].shape.as_ref().expect("shape built above");
                 let nfields = src.groups[g as usize].nfields;
-                GState::Accepted(self.fast.iter().map(|f| f.needles.iter().map(|n| GroupNeedle::new(n, shape, nfields)).collect()).collect())
+                let logs = &src.tel.logs;
+                let strings = src.strings.get_or_init(|| (logs.string_count() <= super::scan::MAX_STRINGS_UP_FRONT).then(|| logs.strings().map(|s| &**s).collect())).as_deref();
+                let kinds = logs.field_kinds(crate::telemetry::log::TemplateId(src.groups[g as usize].template as u16));
+                GState::Accepted(self.fast.iter().map(|f| f.needles.iter().map(|n| GroupNeedle::new(n, shape, nfields, strings, kinds)).collect()).collect())
             } else {
                 GState::Rejected
             };
@@ -483,12 +490,12 @@ impl<'q> Plan<'q> {
         let GState::Accepted(gn) = &self.gstate[g as usize] else { return false };
         stats.lines_scanned += 1;
         self.rendered = false;
-        let ms = src.unix_ms(r);
+        let base_ms = src.tel.start_unix_ms;
         for (f, gns) in self.fast.iter().zip(gn.iter()) {
             let mut found = f.any_empty;
             if !found {
                 for (n, gnd) in f.needles.iter().zip(gns) {
-                    if gnd.matches(n, r, ms, &mut self.scratch) {
+                    if gnd.matches(n, r, base_ms, &mut self.scratch) {
                         found = true;
                         break;
                     }

@@ -21,9 +21,11 @@
 //! `str::contains` answer (property tests below and in `super::tests`).
 
 use crate::scenario::model::format_rfc3339_ms;
+use crate::store::logs::{round_milli, FieldKinds};
 use crate::telemetry::log::{LogFormat, LogRecord, LogTemplate, LogValue, Severity};
 use crate::telemetry::resource::Resource;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -367,11 +369,21 @@ pub(crate) struct Needle {
     /// every `k < len` whose prefix is all hex (and `k ≤ 31`): the states a
     /// hex id can leave the automaton in.
     hex_prefix: Box<[u128]>,
-    /// The last timestamp second seen: `(second, entry state, state after
-    /// its first 20 bytes "YYYY-MM-DDTHH:MM:SS.")`. Lines come in time
-    /// order, so only the milliseconds and `Z` are fed per line.
+    /// The last timestamp second seen: `(the record time in µs where that
+    /// second starts, entry state, state after its first 20 bytes
+    /// "YYYY-MM-DDTHH:MM:SS.")`. Lines come in time order, so only the
+    /// milliseconds and `Z` are fed per line, found without a 64-bit
+    /// division.
     ts_memo: Cell<(i64, u16, u16)>,
     strings: ValueCache,
+    /// Outcomes of every distinct string of the store per `(entry state,
+    /// escaped)`, made when a group first needs them.
+    outcomes: RefCell<Vec<((u16, bool, bool), Rc<StrOutcomes>)>>,
+    /// For a needle of ASCII digits: whether it lies inside the text of
+    /// `k` (`[k]`), of the fraction digits `.fff` shows for `k` thousandths
+    /// (`[1000 + k]`, trailing zeros dropped) and of the zero-padded
+    /// milliseconds `kkk` (`[2000 + k]`), for `k < 1000`.
+    digit_hits: Option<Box<[bool]>>,
     /// The last number fed per field index: `(bits, state << 2 | how it
     /// shows, outcome)`.
     numbers: [Cell<(u64, u32, u16)>; 8],
@@ -386,15 +398,23 @@ fn nibble(b: u8) -> Option<u8> {
     }
 }
 
-const NIB_LO: u128 = u128::MAX / 0xf * 0x7;
-const NIB_HI: u128 = u128::MAX / 0xf * 0x8;
-const NIB_ONES: u128 = u128::MAX / 0xf;
+const NIB_LO: u64 = u64::MAX / 0xf * 0x7;
+const NIB_HI: u64 = u64::MAX / 0xf * 0x8;
+const NIB_ONES: u64 = u64::MAX / 0xf;
 
 /// Bit 3 of each nibble of the result is set where `v`'s nibble equals
 /// `d` (no carries cross nibbles, so the test is exact).
 #[inline]
 fn nib_eq(v: u128, d: u8) -> u128 {
-    let x = v ^ (NIB_ONES * d as u128);
+    // Per 64-bit half: no carry leaves a nibble, and wasm has no 128-bit
+    // multiply or add.
+    (nib_eq64((v >> 64) as u64, d) as u128) << 64 | nib_eq64(v as u64, d) as u128
+}
+
+/// [`nib_eq`] on 64 bits (a span id), native width in wasm.
+#[inline]
+fn nib_eq64(v: u64, d: u8) -> u64 {
+    let x = v ^ (NIB_ONES * d as u64);
     !(((x & NIB_LO) + NIB_LO) | x) & NIB_HI
 }
 
@@ -402,39 +422,35 @@ fn nib_eq(v: u128, d: u8) -> u128 {
 /// `pat` (`pat.len() <= width`).
 #[inline]
 fn hex_contains(v: u128, width: u32, pat: &[u8]) -> bool {
+    if width == 16 {
+        return hex_contains64(v as u64, pat);
+    }
     let valid = if width >= 32 { u128::MAX } else { (1u128 << (4 * width)) - 1 };
-    // Nibble `i` (0 = first printed) sits at bits `4 * (width - 1 - i)`;
-    // the needle's byte `j` must sit `j` nibbles further right, so its
-    // mask moves left by `4 j` onto the match's first nibble.
+    // Nibble `i` (0 = first printed) sits at bits `4 * (width - 1 - i)`.
+    // `acc` marks where a match of the needle's first `j` bytes ends; the
+    // next printed nibble sits 4 bits further right (a constant shift,
+    // cheap on the 64-bit halves wasm works in).
     let mut acc = nib_eq(v, pat[0]) & valid;
-    for (j, &d) in pat.iter().enumerate().skip(1) {
+    for &d in &pat[1..] {
         if acc == 0 {
             return false;
         }
-        acc &= nib_eq(v, d) << (4 * j);
+        acc = (acc >> 4) & nib_eq(v, d);
     }
     acc != 0
 }
 
-/// `(x * 1000).round()` as an integer, exactly as `f64::round` rounds
-/// (half away from zero), when it is below 1e15 in magnitude; without a
-/// libm call.
+/// [`hex_contains`] for a 16-digit id.
 #[inline]
-fn round_milli(x: f64) -> Option<i64> {
-    let y = x * 1000.0;
-    if !(y.abs() < 1e15) {
-        return None;
+fn hex_contains64(v: u64, pat: &[u8]) -> bool {
+    let mut acc = nib_eq64(v, pat[0]);
+    for &d in &pat[1..] {
+        if acc == 0 {
+            return false;
+        }
+        acc = (acc >> 4) & nib_eq64(v, d);
     }
-    let k = y as i64;
-    // Exact: `y` and `k` differ by less than 1 and `|y| < 2^52`.
-    let f = y - k as f64;
-    Some(if f >= 0.5 {
-        k + 1
-    } else if f <= -0.5 {
-        k - 1
-    } else {
-        k
-    })
+    acc != 0
 }
 
 /// The text `Display` gives the double nearest `r / 1000` (`|r| < 1e15`,
@@ -543,8 +559,82 @@ impl Needle {
             hex_prefix: hex_prefix.into_boxed_slice(),
             ts_memo: Cell::new((i64::MIN, 0, 0)),
             strings: ValueCache::new(),
+            outcomes: RefCell::new(Vec::new()),
+            digit_hits: None,
             numbers: std::array::from_fn(|_| Cell::new((0, EMPTY, 0))),
         })
+        .map(|mut n| {
+            if p.iter().all(u8::is_ascii_digit) {
+                let mut hits = vec![false; 3000];
+                let (mut b, mut m) = ([0u8; 48], [0u8; 24]);
+                for k in 0..1000u32 {
+                    hits[k as usize] = n.feed(0, itoa(k as i64, &mut b).as_bytes()) == n.len;
+                    // `0.fff`, trailing zeros dropped: the digits after the point.
+                    hits[1000 + k as usize] = k != 0 && n.feed(0, &milli_text(k as i64, false, &mut m)[2..]) == n.len;
+                    let ms = [b'0' + (k / 100) as u8, b'0' + (k / 10 % 10) as u8, b'0' + (k % 10) as u8];
+                    hits[2000 + k as usize] = n.feed(0, &ms) == n.len;
+                }
+                n.digit_hits = Some(hits.into_boxed_slice());
+            }
+            n
+        })
+    }
+
+    /// The outcomes of feeding every distinct string of the store (`strings`)
+    /// from state `entry`, escaped or not; with `exit_free` only whether
+    /// the needle was found (0 stands for every other state). `None` when
+    /// there are too many strings to decide up front, or too many entry
+    /// states asked for.
+    fn outcomes(&self, strings: &[&str], entry: u16, escape: bool, exit_free: bool) -> Option<Rc<StrOutcomes>> {
+        if strings.len() > MAX_STRINGS_UP_FRONT {
+            return None;
+        }
+        let mut all = self.outcomes.borrow_mut();
+        if let Some((_, o)) = all.iter().find(|(k, _)| *k == (entry, escape, exit_free)) {
+            return Some(o.clone());
+        }
+        if all.len() >= 16 {
+            return None;
+        }
+        let o = Rc::new(StrOutcomes::new(strings.iter().map(|s| {
+            let out = self.feed_str(entry, s, escape);
+            (s.as_ptr() as usize, if exit_free && out != self.len { 0 } else { out })
+        })));
+        all.push(((entry, escape, exit_free), o.clone()));
+        Some(o)
+    }
+
+    /// For a needle of digits: whether the digits of `u` hold it.
+    #[inline]
+    fn digits_hold(&self, hits: &[bool], u: u64) -> bool {
+        if u < 1000 {
+            return hits[u as usize];
+        }
+        let mut buf = [0u8; 20];
+        let i = digits(u, &mut buf);
+        self.feed(0, &buf[i..]) == self.len
+    }
+
+    /// For a needle of digits, entered at state 0 with the state after not
+    /// needed: whether a number's text holds it (`None`: not decided here).
+    #[inline]
+    fn number_holds(&self, hits: &[bool], v: &LogValue, json: bool) -> Option<bool> {
+        match v {
+            // The sign is no digit.
+            LogValue::Int(i) => Some(self.digits_hold(hits, i.unsigned_abs())),
+            LogValue::Float(x) => {
+                // Shown as `[-]int[.fff]` (see `float_text`) when it rounds
+                // to milliunits, and in JSON when it is one.
+                let r = round_milli(*x)?;
+                if json && r as f64 / 1000.0 != *x {
+                    return None;
+                }
+                let u = r.unsigned_abs();
+                let (int, frac) = if u <= u32::MAX as u64 { ((u as u32 / 1000) as u64, u as u32 % 1000) } else { (u / 1000, (u % 1000) as u32) };
+                Some(hits[1000 + frac as usize] || self.digits_hold(hits, int))
+            }
+            LogValue::Str(_) => None,
+        }
     }
 
     #[inline]
@@ -597,27 +687,36 @@ impl Needle {
         s
     }
 
-    /// Feeds the record's RFC 3339 timestamp.
+    /// Feeds the RFC 3339 timestamp of a record at `time_us` (the store's
+    /// µs) in a store starting at Unix ms `base_ms`.
     #[inline]
-    fn feed_ts(&self, s: u16, unix_ms: i64) -> u16 {
+    fn feed_ts(&self, s: u16, time_us: i64, base_ms: i64) -> u16 {
         if self.ts.inert(s) {
             return 0;
         }
-        let sec = unix_ms.div_euclid(1000);
-        let (memo_sec, memo_in, memo_out) = self.ts_memo.get();
-        let mid = if memo_sec == sec && memo_in == s {
-            memo_out
+        let (lo, memo_in, memo_out) = self.ts_memo.get();
+        let d = time_us.wrapping_sub(lo);
+        let (mid, ms) = if memo_in == s && lo != i64::MIN && (0..1_000_000).contains(&d) {
+            (memo_out, d as u32 / 1000)
         } else {
+            let unix_ms = base_ms + time_us.div_euclid(1000);
+            let sec = unix_ms.div_euclid(1000);
             let text = format_rfc3339_ms(sec * 1000);
             // Everything but the trailing `mmmZ`.
             let out = self.feed(s, &text.as_bytes()[..text.len() - 4]);
-            self.ts_memo.set((sec, s, out));
-            out
+            // The µs where this second starts: `time_us` less its µs and ms
+            // into the second.
+            let start = time_us - time_us.rem_euclid(1000) - (unix_ms - sec * 1000) * 1000;
+            self.ts_memo.set((start, s, out));
+            (out, (unix_ms - sec * 1000) as u32)
         };
         if mid == self.len {
             return mid;
         }
-        let ms = unix_ms.rem_euclid(1000) as u32;
+        if let (Some(hits), 0) = (&self.digit_hits, mid) {
+            // Digits end at the `Z`.
+            return if hits[2000 + ms as usize] { self.len } else { 0 };
+        }
         self.feed(mid, &[b'0' + (ms / 100) as u8, b'0' + (ms / 10 % 10) as u8, b'0' + (ms % 10) as u8, b'Z'])
     }
 
@@ -691,6 +790,9 @@ impl Needle {
                 if self.int.inert(s) || (exit_free && self.int.skippable(s)) {
                     return 0;
                 }
+                if let (Some(hits), true, 0) = (&self.digit_hits, exit_free, s) {
+                    return if self.digits_hold(hits, i.unsigned_abs()) { self.len } else { 0 };
+                }
                 (*i as u64, 0)
             }
             LogValue::Float(x) => {
@@ -698,6 +800,11 @@ impl Needle {
                 let finite = if json { x.is_finite() } else { (x * 1000.0).is_finite() };
                 if finite && (self.float.inert(s) || (exit_free && self.float.skippable(s))) {
                     return 0;
+                }
+                if let (Some(hits), true, 0) = (&self.digit_hits, exit_free, s) {
+                    if let Some(hit) = self.number_holds(hits, v, json) {
+                        return if hit { self.len } else { 0 };
+                    }
                 }
                 // JSON shows `x`, the message `x` rounded: the same text
                 // when `x` is a milliunit value; otherwise kept apart.
@@ -728,6 +835,72 @@ impl Needle {
     /// Transition of a constant text for every entry state.
     fn table(&self, text: &str) -> Box<[u16]> {
         (0..self.len).map(|s| self.feed(s, text.as_bytes())).collect()
+    }
+}
+
+/// Above this many distinct strings in the store, string outcomes are
+/// found per line (through [`ValueCache`]) instead of all up front.
+pub(crate) const MAX_STRINGS_UP_FRONT: usize = 1 << 16;
+
+/// The state each distinct string of the store leads to from one entry
+/// state: the most common outcome, and the strings that differ from it in
+/// an open-addressing table keyed by address. A needle most strings lack
+/// has no exceptions at all, so the lookup costs nothing.
+#[derive(Debug)]
+pub(crate) struct StrOutcomes {
+    common: u16,
+    /// Addresses (0: empty slot) and their outcomes; a power of two long.
+    keys: Box<[usize]>,
+    outs: Box<[u16]>,
+}
+
+impl StrOutcomes {
+    fn new(all: impl Iterator<Item = (usize, u16)>) -> StrOutcomes {
+        let all: Vec<(usize, u16)> = all.collect();
+        let mut counts: Vec<(u16, usize)> = Vec::new();
+        for &(_, o) in &all {
+            match counts.iter_mut().find(|(x, _)| *x == o) {
+                Some(c) => c.1 += 1,
+                None => counts.push((o, 1)),
+            }
+        }
+        let common = counts.iter().max_by_key(|c| c.1).map_or(0, |c| c.0);
+        let odd: Vec<(usize, u16)> = all.into_iter().filter(|&(_, o)| o != common).collect();
+        let size = if odd.is_empty() { 0 } else { (odd.len() * 2).next_power_of_two() };
+        let mut keys = vec![0usize; size].into_boxed_slice();
+        let mut outs = vec![0u16; size].into_boxed_slice();
+        for (k, o) in odd {
+            let mut i = Self::slot(k, size);
+            while keys[i] != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            keys[i] = k;
+            outs[i] = o;
+        }
+        StrOutcomes { common, keys, outs }
+    }
+    #[inline]
+    fn slot(key: usize, size: usize) -> usize {
+        ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (size - 1)
+    }
+    /// The outcome for the string at address `key` (one of the store's).
+    #[inline]
+    fn get(&self, key: usize) -> u16 {
+        if self.keys.is_empty() {
+            return self.common;
+        }
+        let mask = self.keys.len() - 1;
+        let mut i = Self::slot(key, self.keys.len());
+        loop {
+            let k = self.keys[i];
+            if k == key {
+                return self.outs[i];
+            }
+            if k == 0 {
+                return self.common;
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
@@ -773,9 +946,15 @@ enum OpKind {
     Ts,
     TraceId,
     SpanId,
-    MsgField { idx: usize, name: Arc<str>, escape: bool },
+    /// A field in the message body; `strs`: the outcome of each of the
+    /// store's strings from the step's entry state, when it is known.
+    MsgField { idx: usize, name: Arc<str>, escape: bool, strs: Option<Rc<StrOutcomes>> },
     /// A JSON field (`,"name":value`), absent when the record lacks it.
-    JsonField { idx: usize, prefix: Box<[u16]> },
+    /// `strs`: string outcomes from the state after `,"name":"`, when that
+    /// state is the same for every record. `dup`: the message body showed this
+    /// field from the same state with the state after it unread, as here,
+    /// so a number that prints the same text here cannot match.
+    JsonField { idx: usize, prefix: Box<[u16]>, strs: Option<Rc<StrOutcomes>>, dup: bool },
 }
 
 /// A step of the walk. Steps whose outcome is the same for every record
@@ -806,24 +985,42 @@ pub(crate) struct GroupNeedle {
 }
 
 impl GroupNeedle {
-    pub fn new(n: &Needle, shape: &Shape, fields_in_template: usize) -> GroupNeedle {
+    /// Prepares `n` for lines of `shape`. `strings`: every distinct string
+    /// value of the store the records come from (`LogStore::strings`), so
+    /// string fields entered in a known state are decided up front; `None`
+    /// decides them per line.
+    /// `kinds`: what the group's template's fields hold (`LogStore::field_kinds`),
+    /// so fields that cannot advance the needle are left out.
+    pub fn new(n: &Needle, shape: &Shape, fields_in_template: usize, strings: Option<&[&str]>, kinds: Option<&FieldKinds>) -> GroupNeedle {
+        // Transitions of constant text and of JSON field prefixes.
         let tables: Vec<Option<Box<[u16]>>> = shape
             .pieces
             .iter()
             .map(|p| match p {
                 Piece::Const(text) => Some(n.table(text)),
+                Piece::JsonField { prefix, .. } => Some(n.table(prefix)),
                 _ => None,
             })
             .collect();
         // A constant that sends every state to one (non-final) state.
         let resets = |t: &[u16]| t.iter().all(|&x| x == t[0]) && t[0] != n.len;
-        let exit_free_after = |i: usize| match tables.get(i + 1) {
-            None => true,
-            Some(Some(t)) => resets(t),
-            Some(None) => false,
+        // Whether the state after piece `i` is never read: what follows
+        // resets the automaton. JSON fields may be absent, so a run of them
+        // must all reset, and so must the text after the run.
+        let exit_free_after = |i: usize| {
+            for (p, t) in shape.pieces.iter().zip(&tables).skip(i + 1) {
+                match (p, t) {
+                    (Piece::Const(_), Some(t)) => return resets(t),
+                    (Piece::JsonField { .. }, Some(t)) if resets(t) => continue,
+                    _ => return false,
+                }
+            }
+            true
         };
         let mut always = false;
         let mut ops: Vec<Op> = Vec::new();
+        // `(field, entry state)` of message fields whose exit is not read.
+        let mut in_msg: Vec<(usize, u16, bool)> = Vec::new();
         // The state every record is in at this point, if they all agree.
         let mut known: Option<u16> = Some(0);
         for (i, p) in shape.pieces.iter().enumerate() {
@@ -858,8 +1055,62 @@ impl GroupNeedle {
                         _ => OpKind::SpanId,
                     }
                 }
-                Piece::MsgField { idx, name, escape } => OpKind::MsgField { idx: *idx, name: name.clone(), escape: *escape },
-                Piece::JsonField { idx, prefix } => OpKind::JsonField { idx: *idx, prefix: n.table(prefix) },
+                Piece::MsgField { idx, name, escape } => {
+                    let strs = known.zip(strings).and_then(|(c, st)| n.outcomes(st, c, *escape, exit_free));
+                    if let Some(c) = known {
+                        if exit_free {
+                            in_msg.push((*idx, c, *escape));
+                        }
+                        if let Some(out) = kinds.and_then(|k| static_outcome(n, k, *idx, c, exit_free, false, false, strs.as_deref())) {
+                            known = Some(out);
+                            if out == n.len {
+                                always = true;
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                    OpKind::MsgField { idx: *idx, name: name.clone(), escape: *escape, strs }
+                }
+                Piece::JsonField { idx, .. } => {
+                    let prefix = tables[i].clone().expect("JSON fields have prefix tables");
+                    let (mut strs, mut dup, mut str_dup) = (None, false, false);
+                    // The state the value is entered in, when every record
+                    // agrees on it.
+                    let entry = match known {
+                        Some(c) => Some(prefix[c as usize]),
+                        None => resets(&prefix).then(|| prefix[0]),
+                    };
+                    if let Some(v) = entry {
+                        if v != n.len {
+                            dup = exit_free && in_msg.iter().any(|&(i, c, _)| (i, c) == (*idx, v));
+                            let q = n.next[v as usize * 256 + b'"' as usize];
+                            if q != n.len {
+                                // The state after the value is read only
+                                // through its closing quote and what follows.
+                                let quote = |s: u16| n.next[s as usize * 256 + b'"' as usize];
+                                let unread = exit_free && (0..n.len).all(|s| quote(s) == quote(0)) && quote(0) != n.len;
+                                strs = strings.and_then(|st| n.outcomes(st, q, true, unread));
+                                // The message showed the same string, escaped,
+                                // from the same state, its exit unread too.
+                                str_dup = unread && in_msg.contains(&(*idx, q, true));
+                            }
+                            // Every record has the field and what it shows
+                            // is decided for the whole group.
+                            if let Some(out) = kinds.and_then(|k| static_outcome(n, k, *idx, v, exit_free, dup, str_dup, strs.as_deref())) {
+                                let closed = out != n.len && kinds.is_some_and(|k| k.only(*idx, FieldKinds::STR));
+                                let out = if closed { n.next[out as usize * 256 + b'"' as usize] } else { out };
+                                known = Some(out);
+                                if out == n.len {
+                                    always = true;
+                                    break;
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                    OpKind::JsonField { idx: *idx, prefix, strs, dup }
+                }
             };
             ops.push(Op { enter: known.take().unwrap_or(KEEP), exit_free, kind });
         }
@@ -893,7 +1144,8 @@ impl GroupNeedle {
     }
 
     /// Whether the record's line contains the needle.
-    pub fn matches(&self, n: &Needle, r: &LogRecord, unix_ms: i64, scratch: &mut String) -> bool {
+    /// `base_ms`: the Unix ms of the store's time 0.
+    pub fn matches(&self, n: &Needle, r: &LogRecord, base_ms: i64, scratch: &mut String) -> bool {
         if self.always {
             return true;
         }
@@ -910,32 +1162,42 @@ impl GroupNeedle {
             }
             s = match &op.kind {
                 OpKind::Const(t) => t[s as usize],
-                OpKind::Ts => n.feed_ts(s, unix_ms),
+                OpKind::Ts => n.feed_ts(s, r.time.0, base_ms),
                 OpKind::TraceId => n.feed_hex(s, r.trace_id.0, 32, op.exit_free),
                 OpKind::SpanId => n.feed_hex(s, r.span_id.0 as u128, 16, op.exit_free),
-                OpKind::MsgField { idx, name, escape } => match r.fields.get(*idx) {
-                    Some(v) => n.feed_value(s, v, *idx, false, *escape, op.exit_free, scratch),
-                    None => n.feed_str(s, &format!("{{{name}}}"), *escape),
+                OpKind::MsgField { idx, name, escape, strs } => match (r.fields.get(*idx), strs) {
+                    // `strs` is only made when `op.enter` is known, so `s` is it.
+                    (Some(LogValue::Str(x)), Some(o)) => o.get(x.as_ptr() as usize),
+                    (Some(v), _) => n.feed_value(s, v, *idx, false, *escape, op.exit_free, scratch),
+                    (None, _) => n.feed_str(s, &format!("{{{name}}}"), *escape),
                 },
-                OpKind::JsonField { idx, prefix } => match r.fields.get(*idx) {
+                OpKind::JsonField { idx, prefix, strs, dup } => match r.fields.get(*idx) {
                     None => s,
                     Some(v) => {
                         let t = prefix[s as usize];
                         if t == n.len {
                             return true;
                         }
-                        if let LogValue::Str(_) = v {
-                            let t = n.next[t as usize * 256 + b'"' as usize];
-                            if t == n.len {
-                                return true;
+                        match v {
+                            LogValue::Str(x) => {
+                                let t = n.next[t as usize * 256 + b'"' as usize];
+                                if t == n.len {
+                                    return true;
+                                }
+                                let t = match strs {
+                                    Some(o) => o.get(x.as_ptr() as usize),
+                                    None => n.feed_value(t, v, *idx, true, true, false, scratch),
+                                };
+                                if t == n.len {
+                                    return true;
+                                }
+                                n.next[t as usize * 256 + b'"' as usize]
                             }
-                            let t = n.feed_value(t, v, *idx, true, true, false, scratch);
-                            if t == n.len {
-                                return true;
-                            }
-                            n.next[t as usize * 256 + b'"' as usize]
-                        } else {
-                            n.feed_value(t, v, *idx, true, false, op.exit_free, scratch)
+                            // Searched already in the message: the same text
+                            // from the same state, and no state is read after.
+                            LogValue::Int(_) if *dup => 0,
+                            LogValue::Float(x) if *dup && round_milli(*x).is_some_and(|m| m as f64 / 1000.0 == *x) => 0,
+                            _ => n.feed_value(t, v, *idx, true, false, op.exit_free, scratch),
                         }
                     }
                 },
@@ -946,6 +1208,27 @@ impl GroupNeedle {
         }
         false
     }
+}
+
+/// The state after field `idx` for every record of a template, when its
+/// kinds decide it: entered at `entry` (for a JSON string value, after its
+/// opening quote; the closing one is the caller's), the state after unread
+/// when `exit_free` (then 0 stands for it), `dup` when a number shows the
+/// same text in the message from the same state with no state read after,
+/// `str_dup` the same for a string. Mirrors [`Needle::feed_value`]'s own
+/// shortcuts.
+#[allow(clippy::too_many_arguments)]
+fn static_outcome(n: &Needle, k: &FieldKinds, idx: usize, entry: u16, exit_free: bool, dup: bool, str_dup: bool, strs: Option<&StrOutcomes>) -> Option<u16> {
+    if k.only(idx, FieldKinds::STR) {
+        if str_dup {
+            return Some(0);
+        }
+        return strs.filter(|o| o.keys.is_empty()).map(|o| o.common);
+    }
+    let int_skips = dup || n.int.inert(entry) || (exit_free && n.int.skippable(entry));
+    let milli_skips = dup || n.float.inert(entry) || (exit_free && n.float.skippable(entry));
+    let skips = (k.only(idx, FieldKinds::INT) && int_skips) || (k.only(idx, FieldKinds::MILLI) && milli_skips) || (k.only(idx, FieldKinds::INT | FieldKinds::MILLI) && int_skips && milli_skips);
+    skips.then_some(0)
 }
 
 /// Renders one record's line with the store's own formatter (for checks).
@@ -998,9 +1281,15 @@ mod tests {
 
     #[test]
     fn automaton_agrees_with_contains() {
-        let (st, recs) = sample();
+        let (mut st, recs) = sample();
+        // Through the store, so string values are its interned ones.
+        for r in recs {
+            st.push(r);
+        }
+        let recs = st.records().to_vec();
+        let strings: Vec<&str> = st.strings().map(|s| &**s).collect();
         let mut ts = TsCache::default();
-        let needles = ["GET", "200", "inf", "null", "\"ms\":null", "tnull", "e", "d", "6f", "abc\",", "4.3", "5.123", "12.346", "\"status\":200", "a\\\"b", "ms {nope}", "INFO", "-42", "pause", "0abc", "000000000abc", "2026", "}", "{\"ts", "PUT", "zzz", ":09", "span_id", "\"level\":\"warn\""];
+        let needles = ["GET", "200", "inf", "null", "\"ms\":null", "tnull", "e", "d", "6f", "abc\",", "4.3", "5.123", "12.346", "\"status\":200", "a\\\"b", "ms {nope}", "INFO", "-42", "pause", "0abc", "000000000abc", "2026", "}", "{\"ts", "PUT", "zzz", ":09", "span_id", "\"level\":\"warn\"", "5", "42", "12", "346", "001", "123", "0000000", "1234"];
         for fmt in [LogFormat::Json, LogFormat::Plain] {
             for r in &recs {
                 let ms = 1_772_441_999_000 + r.time.0 / 1000;
@@ -1009,9 +1298,11 @@ mod tests {
                 let mut line = String::new();
                 shape.render(r, &mut ts, ms, &mut line);
                 for n in needles {
-                    let nd = Needle::new(n).unwrap();
-                    let g = GroupNeedle::new(&nd, &shape, tpl.fields.len());
-                    assert_eq!(g.matches(&nd, r, ms, &mut String::new()), line.contains(n), "{n:?} in {line}");
+                    for up_front in [None, Some(&strings[..])] {
+                        let nd = Needle::new(n).unwrap();
+                        let g = GroupNeedle::new(&nd, &shape, tpl.fields.len(), up_front, up_front.and(st.field_kinds(r.template)));
+                        assert_eq!(g.matches(&nd, r, 1_772_441_999_000, &mut String::new()), line.contains(n), "{n:?} in {line}");
+                    }
                 }
             }
         }
@@ -1094,8 +1385,26 @@ mod tests {
             recs in prop::collection::vec(record(), 1..6),
             cuts in prop::collection::vec((0usize..400, 1usize..40, 0usize..40, prop::sample::select(NEEDLE_ALPHABET.to_vec())), 4),
             free in prop::collection::vec(prop::collection::vec(prop::sample::select(NEEDLE_ALPHABET.to_vec()), 1..7), 4),
+            digits in prop::collection::vec("[0-9]{1,5}", 2),
+            up_front in any::<bool>(),
+            kinds in any::<bool>(),
+            typed in prop::option::of(prop::collection::vec((0usize..6, 0usize..6, -2000i64..2000, -2_000_000i64..2_000_000), 6)),
         ) {
-            let st = store3();
+            let mut st = store3();
+            // Through the store, so string values are its interned ones.
+            // `typed`: every record has the same kinds in the same slots (as
+            // the simulator's do), so whole fields are decided per group.
+            let pool = ["GET", "/product/500", "/a\"b", "zebra", "", "e 5"];
+            for (k, (r, _, _)) in recs.iter().enumerate() {
+                let mut r = r.clone();
+                if let Some(t) = &typed {
+                    let (a, b, i, m) = t[k];
+                    r.fields = vec![LogValue::Str(pool[a].into()), LogValue::Str(pool[b].into()), LogValue::Int(i), LogValue::Float(m as f64 / 1000.0)].into();
+                }
+                st.push(r);
+            }
+            let strings: Vec<&str> = st.strings().map(|s| &**s).collect();
+            let recs: Vec<(LogRecord, usize, bool)> = st.records().iter().zip(&recs).map(|(r, (_, t, p))| (r.clone(), *t, *p)).collect();
             let mut ts = TsCache::default();
             let mut lines = Vec::new();
             for (r, tpl, plain) in &recs {
@@ -1108,7 +1417,7 @@ mod tests {
                 prop_assert_eq!(&line, &reference_line(&st, r, &res(), ms, fmt));
                 lines.push((shape, t.fields.len(), ms, line));
             }
-            let mut needles: Vec<String> = free.iter().map(|c| c.iter().collect()).collect();
+            let mut needles: Vec<String> = free.iter().map(|c| c.iter().collect()).chain(digits).collect();
             for (i, (at, len, edit, ch)) in cuts.iter().enumerate() {
                 let line: Vec<char> = lines[i % lines.len()].3.chars().collect();
                 let a = at % line.len();
@@ -1121,8 +1430,9 @@ mod tests {
             for needle in &needles {
                 let nd = Needle::new(needle).unwrap();
                 for ((r, _, _), (shape, nfields, ms, line)) in recs.iter().zip(&lines) {
-                    let g = GroupNeedle::new(&nd, shape, *nfields);
-                    prop_assert_eq!(g.matches(&nd, r, *ms, &mut String::new()), line.contains(needle.as_str()), "{:?} in {}", needle, line);
+                    let g = GroupNeedle::new(&nd, shape, *nfields, up_front.then_some(&strings[..]), st.field_kinds(r.template).filter(|_| kinds));
+                    let _ = ms;
+                    prop_assert_eq!(g.matches(&nd, r, 1_772_441_999_000, &mut String::new()), line.contains(needle.as_str()), "{:?} in {}", needle, line);
                 }
             }
         }
