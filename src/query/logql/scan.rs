@@ -12,6 +12,13 @@
 //! - variable pieces drawn from a small alphabet (timestamps, hex ids,
 //!   numbers) are skipped when the needle shares no byte with it, or
 //!   cannot lie inside it and what follows resets the automaton;
+//! - string fields are decided once per query for every distinct string
+//!   of the store (from each entry state the group needs), then looked up
+//!   by address; a field whose kinds (per template, kept by the store) and
+//!   outcomes are the same for every record is folded away, as is a JSON
+//!   value the message body already showed from the same state;
+//! - needles of digits meet numbers and milliseconds through 1000-entry
+//!   tables;
 //! - a timestamp costs its milliseconds (the rest is kept per second),
 //!   hex ids are searched nibble-wise without printing them, floats print
 //!   without `fmt` when they are milliunit values, and a field's outcome
@@ -378,7 +385,7 @@ pub(crate) struct Needle {
     strings: ValueCache,
     /// Outcomes of every distinct string of the store per `(entry state,
     /// escaped)`, made when a group first needs them.
-    outcomes: RefCell<Vec<((u16, bool, bool), Rc<StrOutcomes>)>>,
+    outcomes: RefCell<Vec<(OutcomesKey, Rc<StrOutcomes>)>>,
     /// For a needle of ASCII digits: whether it lies inside the text of
     /// `k` (`[k]`), of the fraction digits `.fff` shows for `k` thousandths
     /// (`[1000 + k]`, trailing zeros dropped) and of the zero-padded
@@ -388,6 +395,9 @@ pub(crate) struct Needle {
     /// shows, outcome)`.
     numbers: [Cell<(u64, u32, u16)>; 8],
 }
+
+/// `(entry state, escaped, only found or not)`.
+type OutcomesKey = (u16, bool, bool);
 
 /// Nibble value of a lowercase hex digit.
 fn nibble(b: u8) -> Option<u8> {
@@ -801,10 +811,10 @@ impl Needle {
                 if finite && (self.float.inert(s) || (exit_free && self.float.skippable(s))) {
                     return 0;
                 }
-                if let (Some(hits), true, 0) = (&self.digit_hits, exit_free, s) {
-                    if let Some(hit) = self.number_holds(hits, v, json) {
-                        return if hit { self.len } else { 0 };
-                    }
+                if let (Some(hits), true, 0) = (&self.digit_hits, exit_free, s)
+                    && let Some(hit) = self.number_holds(hits, v, json)
+                {
+                    return if hit { self.len } else { 0 };
                 }
                 // JSON shows `x`, the message `x` rounded: the same text
                 // when `x` is a milliunit value; otherwise kept apart.
@@ -1081,32 +1091,32 @@ impl GroupNeedle {
                         Some(c) => Some(prefix[c as usize]),
                         None => resets(&prefix).then(|| prefix[0]),
                     };
-                    if let Some(v) = entry {
-                        if v != n.len {
-                            dup = exit_free && in_msg.iter().any(|&(i, c, _)| (i, c) == (*idx, v));
-                            let q = n.next[v as usize * 256 + b'"' as usize];
-                            if q != n.len {
-                                // The state after the value is read only
-                                // through its closing quote and what follows.
-                                let quote = |s: u16| n.next[s as usize * 256 + b'"' as usize];
-                                let unread = exit_free && (0..n.len).all(|s| quote(s) == quote(0)) && quote(0) != n.len;
-                                strs = strings.and_then(|st| n.outcomes(st, q, true, unread));
-                                // The message showed the same string, escaped,
-                                // from the same state, its exit unread too.
-                                str_dup = unread && in_msg.contains(&(*idx, q, true));
+                    if let Some(v) = entry
+                        && v != n.len
+                    {
+                        dup = exit_free && in_msg.iter().any(|&(i, c, _)| (i, c) == (*idx, v));
+                        let q = n.next[v as usize * 256 + b'"' as usize];
+                        if q != n.len {
+                            // The state after the value is read only
+                            // through its closing quote and what follows.
+                            let quote = |s: u16| n.next[s as usize * 256 + b'"' as usize];
+                            let unread = exit_free && (0..n.len).all(|s| quote(s) == quote(0)) && quote(0) != n.len;
+                            strs = strings.and_then(|st| n.outcomes(st, q, true, unread));
+                            // The message showed the same string, escaped,
+                            // from the same state, its exit unread too.
+                            str_dup = unread && in_msg.contains(&(*idx, q, true));
+                        }
+                        // Every record has the field and what it shows
+                        // is decided for the whole group.
+                        if let Some(out) = kinds.and_then(|k| static_outcome(n, k, *idx, v, exit_free, dup, str_dup, strs.as_deref())) {
+                            let closed = out != n.len && kinds.is_some_and(|k| k.only(*idx, FieldKinds::STR));
+                            let out = if closed { n.next[out as usize * 256 + b'"' as usize] } else { out };
+                            known = Some(out);
+                            if out == n.len {
+                                always = true;
+                                break;
                             }
-                            // Every record has the field and what it shows
-                            // is decided for the whole group.
-                            if let Some(out) = kinds.and_then(|k| static_outcome(n, k, *idx, v, exit_free, dup, str_dup, strs.as_deref())) {
-                                let closed = out != n.len && kinds.is_some_and(|k| k.only(*idx, FieldKinds::STR));
-                                let out = if closed { n.next[out as usize * 256 + b'"' as usize] } else { out };
-                                known = Some(out);
-                                if out == n.len {
-                                    always = true;
-                                    break;
-                                }
-                                continue;
-                            }
+                            continue;
                         }
                     }
                     OpKind::JsonField { idx: *idx, prefix, strs, dup }
