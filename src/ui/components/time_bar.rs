@@ -142,7 +142,18 @@ pub fn TimeBar() -> impl IntoView {
             view! { <pre class="query-error timebar__error" role="alert" data-testid="range-error">{format!("{}:\n{shown}", e.field.name())}</pre> }
         })
     };
-    let invalid = move |field| move || custom_error.with(|e| e.as_ref().is_some_and(|(_, e)| e.field == field)).to_string();
+    // One labelled input per end of the range, marked invalid when the error is about it.
+    let field_input = move |field: range_input::RangeField, text: RwSignal<String>, testid: &'static str| {
+        let invalid = move || custom_error.with(|e| e.as_ref().is_some_and(|(_, e)| e.field == field)).to_string();
+        view! {
+            <label>
+                {field.name()}" "
+                <input type="text" size="21" spellcheck="false" autocomplete="off" data-testid=testid
+                    aria-invalid=invalid
+                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
+            </label>
+        }
+    };
 
     let live = move || lab.now.get().is_some();
     let playing = move || lab.playing.get();
@@ -222,18 +233,8 @@ pub fn TimeBar() -> impl IntoView {
             </p>
             <span class="timebar__hint">"Drag across a chart to zoom in."</span>
             <form id="timebar-custom" class="timebar__custom" hidden=move || !custom_open.get() on:submit=apply_custom aria-label="Absolute time range" data-testid="range-form">
-                <label>
-                    "From "
-                    <input type="text" size="21" spellcheck="false" autocomplete="off" data-testid="range-from"
-                        aria-invalid=invalid(range_input::RangeField::From)
-                        prop:value=move || from_text.get() on:input=move |ev| from_text.set(event_target_value(&ev))/>
-                </label>
-                <label>
-                    "To "
-                    <input type="text" size="21" spellcheck="false" autocomplete="off" data-testid="range-to"
-                        aria-invalid=invalid(range_input::RangeField::To)
-                        prop:value=move || to_text.get() on:input=move |ev| to_text.set(event_target_value(&ev))/>
-                </label>
+                {field_input(range_input::RangeField::From, from_text, "range-from")}
+                {field_input(range_input::RangeField::To, to_text, "range-to")}
                 <button type="submit" class="button button--small">"Apply"</button>
                 <span class="timebar__hint">"UTC; a date and time, or a time of day (09:45)."</span>
                 {custom_error_view}
