@@ -167,24 +167,33 @@ fn LogRow<'a>(line: &'a LogLine) -> impl IntoView {
         (t, kept)
     });
     let labels = line.labels.to_string();
-    // Opened, a line lists its fields as `| json` or `| logfmt` reads them.
-    let fields = crate::query::logql::detected_fields(&line.line);
-    let fields = (!fields.is_empty()).then(|| {
-        let rows = fields
-            .into_iter()
-            .map(|(k, v)| view! { <tr><th scope="row">{k}</th><td>{v}</td></tr> })
-            .collect_view();
-        view! {
-            <table class="logline__fields" data-testid="log-fields">
-                <caption class="visually-hidden">"Fields of this line"</caption>
-                <tbody>{rows}</tbody>
-            </table>
+    // Opened, a line lists its fields as `| json` or `| logfmt` reads them:
+    // read when the line is first opened, not for every line shown. (A
+    // click on the summary also comes from Enter and Space on it.)
+    let opened = RwSignal::new(false);
+    let text = line.line.clone();
+    let fields = move || {
+        if !opened.get() {
+            return None;
         }
-    });
+        let fields = crate::query::logql::detected_fields(&text);
+        (!fields.is_empty()).then(|| {
+            let rows = fields
+                .into_iter()
+                .map(|(k, v)| view! { <tr><th scope="row">{k}</th><td>{v}</td></tr> })
+                .collect_view();
+            view! {
+                <table class="logline__fields" data-testid="log-fields">
+                    <caption class="visually-hidden">"Fields of this line"</caption>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+        })
+    };
     view! {
         <li class=format!("logline logline--{modifier}")>
             <details>
-                <summary>
+                <summary on:click=move |_| opened.set(true)>
                     <span class="logline__time">{timefmt::clock(line.ts_ms)}{format!(".{:03}", line.ts_ms.rem_euclid(1000))}</span>
                     <span class=format!("logline__level level--{modifier}")><span aria-hidden="true">{icon}</span>" "{upper(&level)}</span>
                     <span class="logline__text">{line.line.clone()}</span>
