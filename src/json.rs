@@ -312,7 +312,7 @@ impl Reader<'_> {
         let text = &self.src[start..self.i];
         let digits = text.strip_prefix('-').unwrap_or(text).as_bytes();
         let leading_zero = digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit();
-        match text.parse::<f64>() {
+        match crate::float::parse(text) {
             _ if leading_zero => Err(JsonError { at: start, message: format!("{text:?} is not a number (no leading zeros)") }),
             Ok(n) if n.is_finite() && !text.starts_with('+') && !text.starts_with(".") && !text.starts_with("-.") => Ok(JsonValue::Number(n)),
             _ => Err(JsonError { at: start, message: format!("{text:?} is not a number") }),

@@ -3,6 +3,7 @@
 //! Leptos app on wasm32 and `cli` the native command line.
 
 pub mod charts;
+pub mod float;
 pub mod grading;
 pub mod json;
 pub mod query;

@@ -500,7 +500,7 @@ fn split_terms<'t, 'a>(
             };
             return Err(AnswerError::new(at, message));
         }
-        let value = match text.parse::<f64>() {
+        let value = match crate::float::parse(text) {
             Ok(v) if v.is_finite() => v,
             _ => {
                 return Err(AnswerError::new(

@@ -326,7 +326,7 @@ pub fn parse_go_duration(s: &str) -> Option<f64> {
         while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
             i += 1;
         }
-        let num: f64 = body[ns..i].parse().ok()?;
+        let num: f64 = crate::float::parse(&body[ns..i]).ok()?;
         let us = i;
         while i < b.len() && !(b[i].is_ascii_digit() || b[i] == b'.') {
             i += 1;
@@ -352,7 +352,7 @@ pub fn parse_go_duration(s: &str) -> Option<f64> {
 /// humanize.ParseBytes reads it) in bytes.
 pub fn parse_bytes(s: &str) -> Option<f64> {
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
-    let num: f64 = s[..split].parse().ok()?;
+    let num: f64 = crate::float::parse(&s[..split]).ok()?;
     let unit = s[split..].trim().to_ascii_lowercase();
     let mult = match unit.as_str() {
         "b" | "" => 1.0,

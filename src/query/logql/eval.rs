@@ -370,7 +370,7 @@ fn line_filter_pass(f: &LineFilter, line: &str) -> bool {
 
 fn cmp_label(op: CmpOp, kind: NumKind, want: f64, v: &str) -> Result<bool, ()> {
     let got = match kind {
-        NumKind::Number => v.trim().parse::<f64>().map_err(|_| ())?,
+        NumKind::Number => crate::float::parse(v.trim()).map_err(|_| ())?,
         NumKind::Duration => super::lexer::parse_go_duration(v.trim()).ok_or(())?,
         NumKind::Bytes => super::lexer::parse_bytes(v.trim()).ok_or(())?,
     };
@@ -935,9 +935,9 @@ impl<'t, 'o> MetricEval<'t, 'o> {
                 let v = raw.as_deref().and_then(|s| {
                     let s = s.trim();
                     match u.conv {
-                        UnwrapConv::Number => s.parse::<f64>().ok(),
+                        UnwrapConv::Number => crate::float::parse(s).ok(),
                         UnwrapConv::Duration => super::lexer::parse_go_duration(s),
-                        UnwrapConv::Bytes => super::lexer::parse_bytes(s).or_else(|| s.parse::<f64>().ok()),
+                        UnwrapConv::Bytes => super::lexer::parse_bytes(s).or_else(|| crate::float::parse(s).ok()),
                     }
                 });
                 match v {

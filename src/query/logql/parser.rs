@@ -129,7 +129,7 @@ impl<'a> Parser<'a> {
         match t.tok {
             Tok::Number => {
                 self.bump();
-                let v: f64 = self.text(&t).parse().map_err(|_| QueryError::parse(t.span.clone(), "this number cannot be read"))?;
+                let v: f64 = crate::float::parse(self.text(&t)).map_err(|_| QueryError::parse(t.span.clone(), "this number cannot be read"))?;
                 Ok(Expr::Number(v))
             }
             Tok::LParen => {
@@ -200,7 +200,7 @@ impl<'a> Parser<'a> {
             false
         };
         let t = self.expect(Tok::Number, what)?;
-        let v: f64 = self.text(&t).parse().map_err(|_| QueryError::parse(t.span.clone(), "this number cannot be read"))?;
+        let v: f64 = crate::float::parse(self.text(&t)).map_err(|_| QueryError::parse(t.span.clone(), "this number cannot be read"))?;
         self.expect(Tok::Comma, "\",\" after the parameter")?;
         Ok(if neg { -v } else { v })
     }
@@ -638,7 +638,7 @@ impl<'a> Parser<'a> {
                 };
                 let text = self.text(&v);
                 let (value, kind) = match v.tok {
-                    Tok::Number => (text.parse::<f64>().unwrap_or(f64::NAN), NumKind::Number),
+                    Tok::Number => (crate::float::parse(text).unwrap_or(f64::NAN), NumKind::Number),
                     Tok::Duration => (parse_go_duration(text).unwrap_or(f64::NAN), NumKind::Duration),
                     _ => (parse_bytes(text).unwrap_or(f64::NAN), NumKind::Bytes),
                 };

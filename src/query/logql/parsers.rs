@@ -138,7 +138,7 @@ impl<'a> Json<'a> {
                     self.i += 1;
                 }
                 let t = &self.s[start..self.i];
-                if !(t == "true" || t == "false" || t == "null" || t.parse::<f64>().is_ok()) {
+                if !(t == "true" || t == "false" || t == "null" || crate::float::parse(t).is_ok()) {
                     return Err(ParseErr);
                 }
             }

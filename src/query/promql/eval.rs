@@ -1749,7 +1749,7 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
     if s.is_empty() {
         return None;
     }
-    s.parse::<f64>().ok()
+    crate::float::parse(s).ok()
 }
 
 /// Go's `%g` for a float (shortest representation, exponent form outside

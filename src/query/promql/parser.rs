@@ -782,7 +782,7 @@ pub fn parse_number(s: &str) -> Result<f64, String> {
         && let Ok(v) = i64::from_str_radix(&clean[1..], 8) {
             return Ok(v as f64);
         }
-    clean.parse::<f64>().map_err(|e| format!("error parsing number {s:?}: {e}"))
+    crate::float::parse(&clean).map_err(|e| format!("error parsing number {s:?}: {e}"))
 }
 
 /// Parses a Prometheus duration (`1y2w3d4h5m6s7ms`, units in this order,

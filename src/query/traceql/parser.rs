@@ -296,7 +296,7 @@ impl<'a> Parser<'a> {
                 if let Ok(i) = text.parse::<i64>() {
                     V::Int(i)
                 } else {
-                    V::Float(text.parse::<f64>().map_err(|_| QueryError::parse(t.span.clone(), "this number cannot be read"))?)
+                    V::Float(crate::float::parse(text).map_err(|_| QueryError::parse(t.span.clone(), "this number cannot be read"))?)
                 }
             }
             Tok::Duration => V::Dur((parse_go_duration(text).unwrap_or(0.0) * 1e9).round() as i64),

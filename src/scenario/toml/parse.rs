@@ -548,7 +548,7 @@ fn float(text: &str, unsigned: &str) -> Result<Value, ErrorKind> {
         return Err(bad(text, "expected digits in the exponent"));
     }
     let clean: String = text.chars().filter(|&c| c != '_').collect();
-    clean.parse::<f64>().map(Value::Float).map_err(|_| bad(text, "not a valid float"))
+    crate::float::parse(&clean).map(Value::Float).map_err(|_| bad(text, "not a valid float"))
 }
 
 // --- building the tree ---------------------------------------------------------
