@@ -158,10 +158,18 @@ pub fn stream(seed: u64, name: &str) -> SimRng {
     SimRng::from_key(key)
 }
 
-/// A uniform draw in [0, 1).
-#[inline]
+/// A uniform draw in [0, 1): rand's `random::<f64>()` (the top 53 bits
+/// of a `u64`, scaled), written out so the browser build inlines it.
+#[inline(always)]
 pub fn unit(rng: &mut SimRng) -> f64 {
-    rng.random::<f64>()
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// A uniform `u128`, as rand's `random::<u128>()`: low half drawn first.
+#[inline]
+pub fn u128(rng: &mut SimRng) -> u128 {
+    let lo = rng.next_u64() as u128;
+    (rng.next_u64() as u128) << 64 | lo
 }
 
 /// An exponential draw with the given mean, from `libm` so native and wasm agree.
@@ -227,7 +235,7 @@ mod tests {
                         assert_eq!(x, y, "bytes at {step}");
                     }
                     4 => assert_eq!(std_normal(&mut a).to_bits(), b.sample::<f64, _>(rand_distr::StandardNormal).to_bits()),
-                    5 => assert_eq!((a.random::<u128>(), unit(&mut a).to_bits()), (b.random::<u128>(), b.random::<f64>().to_bits())),
+                    5 => assert_eq!((u128(&mut a), unit(&mut a).to_bits()), (b.random::<u128>(), b.random::<f64>().to_bits())),
                     _ => assert_eq!(a.random_range(0..1000u32 + (pick >> 40) as u32), b.random_range(0..1000u32 + (pick >> 40) as u32)),
                 }
             }
