@@ -288,9 +288,10 @@ pub struct Engine {
     scrape_offsets: Dense<i64>,
     leaf_cache: Dense<[(&'static str, f64); 3]>,
     mix_cdf: Dense<f64>,
-    /// Concrete paths of access log lines by (service, endpoint, product),
+    /// Concrete paths of access log lines by endpoint (numbered as in
+    /// `ep_base`) and product,
     /// formatted once each.
-    paths: FxHashMap<(u16, u16, u32), Arc<str>>,
+    paths: Dense<Dense<Option<Arc<str>>>>,
     rr: Dense<u32>,
     done: bool,
 }
@@ -476,7 +477,7 @@ impl Engine {
             scrape_offsets: Dense::new(),
             leaf_cache,
             mix_cdf: cdf.into(),
-            paths: FxHashMap::default(),
+            paths: Dense::new(),
             rr: vec![0; nservices].into(),
             done: false,
             world,
@@ -2163,7 +2164,29 @@ impl Engine {
     /// `route` with `product` in its parameter, as one shared string per
     /// (service, endpoint, product).
     fn path_of(&mut self, svc: usize, ep: usize, route: &str, product: u32) -> Arc<str> {
-        self.paths.entry((svc as u16, ep as u16, product)).or_insert_with(|| concrete_path(route, product).into()).clone()
+        self.number_endpoints();
+        let by_product = &mut self.paths[(self.ep_base[svc] + ep as u32) as usize];
+        let i = product as usize;
+        if i >= by_product.len() {
+            by_product.resize(i + 1, None);
+        }
+        by_product[i].get_or_insert_with(|| concrete_path(route, product).into()).clone()
+    }
+
+    /// Numbers every (service, endpoint) once: `ep_base`, and the tables
+    /// indexed by that number.
+    #[inline]
+    fn number_endpoints(&mut self) {
+        if !self.ep_base.is_empty() {
+            return;
+        }
+        let mut n = 0;
+        for h in &self.world.handlers {
+            self.ep_base.push(n);
+            n += h.len() as u32;
+        }
+        self.cpu_stacks = vec![NO; n as usize * 3].into();
+        self.paths = (0..n).map(|_| Dense::new()).collect();
     }
 
     fn stack_id(&mut self, key: (u16, u16, u8), build: impl FnOnce(&Self) -> Vec<String>) -> u32 {
@@ -2185,14 +2208,7 @@ impl Engine {
     /// Stacks for CPU bursts: for leaf 0 the three handler leaves are
     /// interned consecutively so `id + k` is leaf k.
     fn cpu_stack(&mut self, svc: usize, ep: u16, leaf: u8) -> u32 {
-        if self.ep_base.is_empty() {
-            let mut n = 0;
-            for h in &self.world.handlers {
-                self.ep_base.push(n);
-                n += h.len() as u32;
-            }
-            self.cpu_stacks = vec![NO; n as usize * 3].into();
-        }
+        self.number_endpoints();
         if leaf > 2 {
             return self.cpu_stack_uncached(svc, ep, leaf);
         }
