@@ -25,7 +25,7 @@ use crate::telemetry::metric::{Labels, MetricKind};
 use crate::telemetry::resource::ResourceId;
 use crate::telemetry::semconv as sc;
 use crate::telemetry::span::{ErrorType, OpId, SpanRecord, StatusCode};
-use rand::Rng;
+use rand::{Rng, RngCore};
 use super::fxhash::FxHashMap;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -241,6 +241,12 @@ pub struct Engine {
     q: EventQueue<Ev>,
     world: World,
     faults: Dense<RunFault>,
+    /// Whether each fault is active at the current event's time (by index),
+    /// valid until `on_until`, the next window start or end: faults are
+    /// asked "active now?" several times per event, and their windows
+    /// change a few dozen times a run.
+    on: Dense<bool>,
+    on_until: i64,
     incidents: Vec<(SimTime, SimTime)>,
     fibers: Dense<Fiber>,
     free_fibers: Vec<u32>,
@@ -274,12 +280,18 @@ pub struct Engine {
     profile_cur: Dense<i64>,
     profile_bucket: i64,
     stacks: FxHashMap<(u16, u16, u8), u32>,
+    /// `cpu_stack` answers by (first endpoint of the service + endpoint) × 3
+    /// + leaf, `NO` until asked: asked on every CPU burst.
+    cpu_stacks: Dense<u32>,
+    /// Index of each service's first endpoint in `cpu_stacks`' numbering.
+    ep_base: Dense<u32>,
     scrape_offsets: Dense<i64>,
     leaf_cache: Dense<[(&'static str, f64); 3]>,
     mix_cdf: Dense<f64>,
-    /// Concrete paths of access log lines by (service, endpoint, product),
+    /// Concrete paths of access log lines by endpoint (numbered as in
+    /// `ep_base`) and product,
     /// formatted once each.
-    paths: FxHashMap<(u16, u16, u32), Arc<str>>,
+    paths: Dense<Dense<Option<Arc<str>>>>,
     rr: Dense<u32>,
     done: bool,
 }
@@ -425,6 +437,8 @@ impl Engine {
         let mut e = Engine {
             seed,
             q: EventQueue::new(),
+            on: vec![false; faults.len()].into(),
+            on_until: i64::MIN,
             faults: faults.into(),
             incidents,
             fibers: Dense::new(),
@@ -458,10 +472,12 @@ impl Engine {
             profile_cur: Dense::new(),
             profile_bucket: 0,
             stacks: FxHashMap::default(),
+            cpu_stacks: Dense::new(),
+            ep_base: Dense::new(),
             scrape_offsets: Dense::new(),
             leaf_cache,
             mix_cdf: cdf.into(),
-            paths: FxHashMap::default(),
+            paths: Dense::new(),
             rr: vec![0; nservices].into(),
             done: false,
             world,
@@ -518,12 +534,38 @@ impl Engine {
         let end = SimTime(self.model.duration.micros());
         let limit = (self.q.now() + step).min(end);
         while let Some((t, ev)) = self.q.pop_until(limit) {
+            if t.0 >= self.on_until {
+                self.refresh_faults(t);
+            }
             self.dispatch(t, ev);
         }
         if limit >= end {
             self.done = true;
         }
         self.done
+    }
+
+    /// Recomputes `on` for time `t` and how long it holds: until the first
+    /// window start or end after `t`, where no `RunFault::active` answer
+    /// can change.
+    fn refresh_faults(&mut self, t: SimTime) {
+        self.on_until = i64::MAX;
+        for (i, f) in self.faults.iter().enumerate() {
+            self.on[i] = f.active(t);
+            for w in &f.windows {
+                for e in [w.0 .0, w.1 .0] {
+                    if e > t.0 && e < self.on_until {
+                        self.on_until = e;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `on` holds the answers for `now` (checked in debug builds
+    /// wherever `on` is read).
+    fn on_is_current(&self, now: SimTime) -> bool {
+        now.0 < self.on_until && self.faults.iter().zip(self.on.iter()).all(|(f, &on)| f.active(now) == on)
     }
 
     // ---------- arrivals ----------
@@ -568,7 +610,7 @@ impl Engine {
         // N+1's campaign: its category's traffic surges in the windows.
         for f in &self.faults {
             if let FaultKind::NPlusOne { category: c, factor, .. } = f.kind {
-                if f.active(now) && ncat > 0 && rng::unit(&mut self.r_traffic) < (factor - 1.0) / (factor - 1.0 + ncat as f64) {
+                if self.on[f.id as usize - 1] && ncat > 0 && rng::unit(&mut self.r_traffic) < (factor - 1.0) / (factor - 1.0 + ncat as f64) {
                     category = c;
                     product = (product / ncat) * ncat + c as u32;
                 }
@@ -577,7 +619,7 @@ impl Engine {
         self.stats.requests += 1;
         let plan = &self.model.instrumentation;
         let traced = plan.tracing && (plan.sampling_ratio >= 1.0 || rng::unit(&mut self.r_sample) < plan.sampling_ratio);
-        let trace_id = TraceId(self.r_ids.random::<u128>() | 1);
+        let trace_id = TraceId(rng::u128(&mut self.r_ids) | 1);
         let trace = if traced { self.new_trace(trace_id) } else { NO };
         let replica = self.pick_replica(svc as u16);
         let t = self.new_task(now, trace, trace_id, SpanId::INVALID, replica, svc as u16, ep as u16, (NO, 0, NO, u16::MAX), product, category, user);
@@ -589,7 +631,7 @@ impl Engine {
         let reps = &self.world.service_replicas[svc as usize];
         // Round-robin with a random start, like a kube-proxy / client LB.
         let i = self.rr[svc as usize];
-        self.rr[svc as usize] = i.wrapping_add(1 + (self.r_net.random::<u32>() % 2) * (reps.len() as u32 > 2) as u32);
+        self.rr[svc as usize] = i.wrapping_add(1 + (self.r_net.next_u32() % 2) * (reps.len() as u32 > 2) as u32);
         reps[(i % reps.len() as u32) as usize]
     }
 
@@ -612,7 +654,7 @@ impl Engine {
 
     /// Opens a span in `trace`; returns its index in the trace buffer.
     fn open_span(&mut self, trace: u32, parent: SpanId, op: OpId, res: ResourceId, start: SimTime) -> (u32, SpanId) {
-        let span_id = SpanId(self.r_ids.random::<u64>() | 1);
+        let span_id = SpanId(self.r_ids.next_u64() | 1);
         if trace == NO {
             return (NO, span_id);
         }
@@ -647,7 +689,7 @@ impl Engine {
         if k.trace == NO || self.model.instrumentation.propagation {
             return (k.trace, k.span_id);
         }
-        let id = TraceId(self.r_ids.random::<u128>() | 1);
+        let id = TraceId(rng::u128(&mut self.r_ids) | 1);
         (self.new_trace(id), SpanId::INVALID)
     }
 
@@ -783,7 +825,7 @@ impl Engine {
         let mut hold_us = 0i64;
         let mut blocking = false;
         for i in 0..self.faults.len() {
-            if !self.faults[i].active(now) {
+            if !self.on[i] {
                 continue;
             }
             let id = self.faults[i].id;
@@ -841,7 +883,8 @@ impl Engine {
     }
 
     fn lock_needed(&self, now: SimTime, t: u32) -> bool {
-        self.lock_faults(t).any(|f| f.active(now))
+        debug_assert!(self.on_is_current(now));
+        self.lock_faults(t).any(|f| self.on[f.id as usize - 1])
     }
 
     fn acquire_lock(&mut self, now: SimTime, f: u32) {
@@ -1133,7 +1176,7 @@ impl Engine {
         for i in 0..self.faults.len() {
             let fl = &self.faults[i];
             if let FaultKind::BadReplica { service, factor, ratio, .. } = fl.kind {
-                if service == svc && fl.replica.map(|r| self.world.replicas[ri].index as u32 == r).unwrap_or(false) && fl.active(now) && rng::unit(&mut self.r_fault) < ratio {
+                if service == svc && fl.replica.map(|r| self.world.replicas[ri].index as u32 == r).unwrap_or(false) && self.on[fl.id as usize - 1] && rng::unit(&mut self.r_fault) < ratio {
                     demand *= factor;
                     let id = fl.id;
                     self.mark_cause(t, id);
@@ -1175,7 +1218,8 @@ impl Engine {
     }
 
     fn spike_cores(&self, now: SimTime, node: usize) -> f64 {
-        self.faults.iter().filter_map(|f| match f.kind { FaultKind::CpuSpike { node: n, cores } if n == node && f.active(now) => Some(cores), _ => None }).sum()
+        debug_assert!(self.on_is_current(now));
+        self.faults.iter().filter_map(|f| match f.kind { FaultKind::CpuSpike { node: n, cores } if n == node && self.on[f.id as usize - 1] => Some(cores), _ => None }).sum()
     }
 
     fn on_cpu_done(&mut self, now: SimTime, f: u32) {
@@ -1196,7 +1240,7 @@ impl Engine {
             let svc = self.replicas[ri].service as usize;
             let idx = self.world.replicas[ri].index as u32;
             let culprit = self.faults.iter().find(|fl| {
-                fl.active(now)
+                self.on[fl.id as usize - 1]
                     && match fl.kind {
                         FaultKind::CpuThrottling { node: n, .. } => n == node && stall_extra > 0,
                         FaultKind::GcPauses { service, .. } => service == svc && fl.replica == Some(idx) && gc_extra > 50_000,
@@ -1373,7 +1417,7 @@ impl Engine {
         let r = &self.replicas[ri];
         let idx = self.world.replicas[ri].index as u32;
         self.faults.iter().find(|f| {
-            f.active(now)
+            self.on[f.id as usize - 1]
                 && match f.kind {
                     FaultKind::GcPauses { service, .. } => service == r.service as usize && f.replica == Some(idx) && r.gc_until > now,
                     FaultKind::CpuThrottling { node, .. } => node == r.node as usize && self.nodes[node].stall_until > now,
@@ -1393,11 +1437,12 @@ impl Engine {
     /// One-way latency between two replicas; packet loss on either node
     /// costs a retransmission timeout (doubling on repeats).
     fn net_latency(&mut self, now: SimTime, from: u32, to: u32) -> i64 {
+        debug_assert!(self.on_is_current(now));
         let (na, nb) = (self.replicas[from as usize].node as usize, self.replicas[to as usize].node as usize);
         let mut us = if na == nb { 80.0 } else { 250.0 } * (0.8 + 0.4 * rng::unit(&mut self.r_net));
         for f in &self.faults {
             if let FaultKind::PacketLoss { node, ratio } = f.kind {
-                if (node == na || node == nb) && f.active(now) {
+                if (node == na || node == nb) && self.on[f.id as usize - 1] {
                     let mut rto = RTO_US as f64;
                     while rng::unit(&mut self.r_net) < ratio && rto < 3_200_000.0 {
                         us += rto;
@@ -1411,8 +1456,9 @@ impl Engine {
     }
 
     fn loss_fault(&self, now: SimTime, a: u32, b: u32) -> u16 {
+        debug_assert!(self.on_is_current(now));
         let (na, nb) = (self.replicas[a as usize].node as usize, self.replicas[b as usize].node as usize);
-        self.faults.iter().find(|f| matches!(f.kind, FaultKind::PacketLoss { node, .. } if node == na || node == nb) && f.active(now)).map(|f| f.id).unwrap_or(0)
+        self.faults.iter().find(|f| matches!(f.kind, FaultKind::PacketLoss { node, .. } if node == na || node == nb) && self.on[f.id as usize - 1]).map(|f| f.id).unwrap_or(0)
     }
 
     // ---------- calls ----------
@@ -1507,7 +1553,7 @@ impl Engine {
             (trace, trace_id, parent_span)
         } else {
             // No propagation: the callee starts a new, disconnected trace.
-            let id = TraceId(self.r_ids.random::<u128>() | 1);
+            let id = TraceId(rng::u128(&mut self.r_ids) | 1);
             (self.new_trace(id), id, SpanId::INVALID)
         };
         let child = self.new_task(now, trace, trace_id, parent_span, target, service, endpoint, (ci, key, from_replica, from_service), product, category, user);
@@ -1556,7 +1602,7 @@ impl Engine {
         let attempt = c.attempt;
         let (t, span, started, service, retries_left, timeout_us) = (c.task, c.span, c.started, c.service, c.retries_left, c.timeout_us);
         let trace = c.span_trace;
-        let cause = self.faults.iter().find(|f| matches!(f.kind, FaultKind::FlakyDependency { target, .. } if target == service as usize) && f.active(now)).map(|f| f.id).unwrap_or(0);
+        let cause = self.faults.iter().find(|f| matches!(f.kind, FaultKind::FlakyDependency { target, .. } if target == service as usize) && self.on[f.id as usize - 1]).map(|f| f.id).unwrap_or(0);
         let cause = if cause != 0 { cause } else { self.calls[ci as usize].child_cause };
         if let Some(s) = self.span_mut(trace, span) {
             s.status = StatusCode::Error;
@@ -1640,7 +1686,7 @@ impl Engine {
         let mut size = p.size;
         for f in &self.faults {
             if let FaultKind::PoolExhaustion { service, datastore, pool_size, .. } = f.kind {
-                if service == svc && datastore == p.ds as usize && f.active(now) {
+                if service == svc && datastore == p.ds as usize && self.on[f.id as usize - 1] {
                     size = size.min(pool_size);
                 }
             }
@@ -1704,7 +1750,7 @@ impl Engine {
         let mut leak_hold = 0i64;
         for f in &self.faults {
             if let FaultKind::PoolExhaustion { service, datastore, ratio, hold, .. } = f.kind {
-                if service == svc && datastore == ds && f.active(now) && rng::unit(&mut self.r_fault) < ratio {
+                if service == svc && datastore == ds && self.on[f.id as usize - 1] && rng::unit(&mut self.r_fault) < ratio {
                     leak_hold = (hold.micros() as f64 * (0.5 + rng::unit(&mut self.r_fault))) as i64;
                 }
             }
@@ -1830,7 +1876,7 @@ impl Engine {
         if !is_cache {
             // Queueing at an overloaded datastore after a stampede is the stampede's doing.
             let svc = self.tasks[t as usize].service as usize;
-            if let Some(fl) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::CacheStampede { service, .. } if service == svc) && fl.active(now)) {
+            if let Some(fl) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::CacheStampede { service, .. } if service == svc) && self.on[fl.id as usize - 1]) {
                 if self.fibers[f as usize].queued_us > 10_000 {
                     cause = fl.id;
                 }
@@ -1906,7 +1952,7 @@ impl Engine {
             let k = &self.tasks[t as usize];
             let (svc, ep, cat) = (k.service as usize, k.endpoint as usize, k.category);
             if let Some((id, q)) = self.faults.iter().find_map(|fl| match fl.kind {
-                FaultKind::NPlusOne { service, endpoint, category, queries, .. } if service == svc && endpoint == ep && category == cat && fl.active(now) => Some((fl.id, queries)),
+                FaultKind::NPlusOne { service, endpoint, category, queries, .. } if service == svc && endpoint == ep && category == cat && self.on[fl.id as usize - 1] => Some((fl.id, queries)),
                 _ => None,
             }) {
                 if !self.fibers[f as usize].n1 {
@@ -2118,7 +2164,29 @@ impl Engine {
     /// `route` with `product` in its parameter, as one shared string per
     /// (service, endpoint, product).
     fn path_of(&mut self, svc: usize, ep: usize, route: &str, product: u32) -> Arc<str> {
-        self.paths.entry((svc as u16, ep as u16, product)).or_insert_with(|| concrete_path(route, product).into()).clone()
+        self.number_endpoints();
+        let by_product = &mut self.paths[(self.ep_base[svc] + ep as u32) as usize];
+        let i = product as usize;
+        if i >= by_product.len() {
+            by_product.resize(i + 1, None);
+        }
+        by_product[i].get_or_insert_with(|| concrete_path(route, product).into()).clone()
+    }
+
+    /// Numbers every (service, endpoint) once: `ep_base`, and the tables
+    /// indexed by that number.
+    #[inline]
+    fn number_endpoints(&mut self) {
+        if !self.ep_base.is_empty() {
+            return;
+        }
+        let mut n = 0;
+        for h in &self.world.handlers {
+            self.ep_base.push(n);
+            n += h.len() as u32;
+        }
+        self.cpu_stacks = vec![NO; n as usize * 3].into();
+        self.paths = (0..n).map(|_| Dense::new()).collect();
     }
 
     fn stack_id(&mut self, key: (u16, u16, u8), build: impl FnOnce(&Self) -> Vec<String>) -> u32 {
@@ -2140,6 +2208,21 @@ impl Engine {
     /// Stacks for CPU bursts: for leaf 0 the three handler leaves are
     /// interned consecutively so `id + k` is leaf k.
     fn cpu_stack(&mut self, svc: usize, ep: u16, leaf: u8) -> u32 {
+        self.number_endpoints();
+        if leaf > 2 {
+            return self.cpu_stack_uncached(svc, ep, leaf);
+        }
+        let slot = (self.ep_base[svc] + ep as u32) as usize * 3 + leaf as usize;
+        let id = self.cpu_stacks[slot];
+        if id != NO {
+            return id;
+        }
+        let id = self.cpu_stack_uncached(svc, ep, leaf);
+        self.cpu_stacks[slot] = id;
+        id
+    }
+
+    fn cpu_stack_uncached(&mut self, svc: usize, ep: u16, leaf: u8) -> u32 {
         self.stack_id((svc as u16, ep, leaf), |e| {
             let base = &e.world.frames[svc][ep as usize];
             match leaf {
@@ -2204,6 +2287,7 @@ impl Engine {
     // ---------- dispatch and finish ----------
 
     fn dispatch(&mut self, now: SimTime, ev: Ev) {
+        debug_assert!(self.on_is_current(now));
         // Work bound to a paused replica (GC, node stall) waits for the pause to end.
         let replica = match ev {
             Ev::Hold { fiber } | Ev::DsDone { fiber } => Some(self.tasks[self.fibers[fiber as usize].task as usize].replica),

@@ -8,12 +8,27 @@ use crate::telemetry::resource::Resource;
 use crate::sim::fxhash::FxHashSet;
 use std::sync::Arc;
 
+/// Slots of `LogStore::known`.
+const KNOWN: usize = 256;
+
+fn addr(s: &Arc<str>) -> usize {
+    Arc::as_ptr(s) as *const u8 as usize
+}
+
+fn known_slot(s: &Arc<str>) -> usize {
+    (addr(s) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) as usize >> (usize::BITS - 8)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct LogStore {
     records: Vec<LogRecord>,
     templates: Vec<LogTemplate>,
     /// Every distinct string field value, for interning.
     strings: FxHashSet<Arc<str>>,
+    /// Addresses of some `Arc`s in `strings`, direct-mapped: a field that
+    /// already is one of them needs no hashing. `strings` never lets go of
+    /// an `Arc`, so such an address cannot be reused by another string.
+    known: Vec<usize>,
     /// Per template, what its records' fields have held.
     kinds: Vec<FieldKinds>,
 }
@@ -95,14 +110,21 @@ impl LogStore {
         &self.templates[id.0 as usize]
     }
     pub fn push(&mut self, mut r: LogRecord) {
+        if self.known.is_empty() {
+            self.known = vec![0; KNOWN];
+        }
         for v in r.fields.iter_mut() {
             if let LogValue::Str(s) = v {
+                if self.known[known_slot(s)] == addr(s) {
+                    continue;
+                }
                 match self.strings.get(s) {
                     Some(same) => *s = same.clone(),
                     None => {
                         self.strings.insert(s.clone());
                     }
                 }
+                self.known[known_slot(s)] = addr(s);
             }
         }
         let t = r.template.0 as usize;
@@ -203,4 +225,48 @@ pub fn push_json_str(out: &mut String, v: &str) {
         }
     }
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::time::SimTime;
+    use crate::telemetry::ids::{SpanId, TraceId};
+    use crate::telemetry::log::Severity;
+    use crate::telemetry::resource::ResourceId;
+
+    fn rec(fields: Vec<LogValue>) -> LogRecord {
+        LogRecord { time: SimTime(0), severity: Severity::Info, resource: ResourceId(0), trace_id: TraceId::INVALID, span_id: SpanId::INVALID, template: TemplateId(0), fields: fields.into_boxed_slice() }
+    }
+
+    fn str_at(st: &LogStore, r: usize, f: usize) -> &Arc<str> {
+        match &st.records()[r].fields[f] {
+            LogValue::Str(s) => s,
+            v => panic!("not a string: {v:?}"),
+        }
+    }
+
+    /// Equal texts end up as one `Arc`, whether they arrive as fresh
+    /// `Arc`s or as the interned one again (the address cache), and an
+    /// interned text is never confused with a different one.
+    #[test]
+    fn string_fields_are_interned() {
+        let mut st = LogStore::default();
+        let a: Arc<str> = "GET".into();
+        st.push(rec(vec![LogValue::Str(a.clone()), LogValue::Str("/a".into())]));
+        st.push(rec(vec![LogValue::Str("GET".into()), LogValue::Str("/b".into())]));
+        let interned = str_at(&st, 0, 0).clone();
+        for _ in 0..3 {
+            st.push(rec(vec![LogValue::Str(interned.clone()), LogValue::Str("/a".into()), LogValue::Int(1)]));
+        }
+        assert_eq!(st.string_count(), 3);
+        for r in 0..5 {
+            assert!(Arc::ptr_eq(str_at(&st, r, 0), &a), "record {r}");
+        }
+        assert!(Arc::ptr_eq(str_at(&st, 0, 1), str_at(&st, 4, 1)));
+        assert_eq!(&**str_at(&st, 1, 1), "/b");
+        let mut texts: Vec<&str> = st.strings().map(|s| &**s).collect();
+        texts.sort();
+        assert_eq!(texts, ["/a", "/b", "GET"]);
+    }
 }
