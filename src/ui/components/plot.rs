@@ -58,8 +58,21 @@ pub fn PlotChart(
     let redraw = RwSignal::new(0_u32);
     let error = RwSignal::new(None::<String>);
     let tip = RwSignal::new(None::<Tip>);
-    // Marker positions in CSS pixels, for the buttons over the dots.
+    // Marker positions in CSS pixels, for the buttons over the dots. While
+    // a replay plays they wait in `moved` and the buttons are hidden (a
+    // press on the chart pauses it, and a click on a dot still opens its
+    // trace), so a tick moves no elements.
     let marker_px = RwSignal::new(Vec::<(f64, f64)>::new());
+    let moved = StoredValue::new(None::<Vec<(f64, f64)>>);
+    let lab = use_context::<crate::ui::state::Lab>();
+    let playing = move || lab.is_some_and(|l| l.playing.get());
+    crate::ui::effect(move |_| {
+        if !playing() {
+            if let Some(px) = moved.try_update_value(Option::take).flatten() {
+                marker_px.set(px);
+            }
+        }
+    });
     let drag = RwSignal::new(None::<(f64, f64)>);
     // A new device pixel ratio (zoom, another screen) redraws sharp.
     let handle = window_event_listener(ev::resize, move |_| redraw.update(|n| *n += 1));
@@ -86,12 +99,12 @@ pub fn PlotChart(
                 frame.set_value(Some(f));
                 if on_marker.is_some() {
                     let s = style.scale;
-                    marker_px.set(
-                        p.markers
-                            .iter()
-                            .map(|m| (f.x_of(m.t) / s, f.y_of(m.v) / s))
-                            .collect(),
-                    );
+                    let px = p.markers.iter().map(|m| (f.x_of(m.t) / s, f.y_of(m.v) / s)).collect();
+                    if lab.is_some_and(|l| l.playing.get_untracked()) {
+                        moved.set_value(Some(px));
+                    } else {
+                        marker_px.set(px);
+                    }
                 }
                 if error.with_untracked(Option::is_some) {
                     error.set(None);
@@ -134,7 +147,6 @@ pub fn PlotChart(
     };
     // A replay redraws the chart as now moves: pressing on it pauses the
     // replay, so the chart holds still for a drag.
-    let lab = use_context::<crate::ui::state::Lab>();
     let on_down = move |e: ev::MouseEvent| {
         if e.button() == 0 && (on_zoom.is_some() || on_marker.is_some()) {
             if let (Some(lab), Some(_)) = (lab, on_zoom) {
@@ -169,7 +181,13 @@ pub fn PlotChart(
 
     // The legend changes only when the lines do (not on every tick). A
     // long legend scrolls, so it takes keyboard focus; a short one just wraps.
-    let labels = Memo::new(move |_| plot.with(|p| p.as_ref().map(|p| p.lines.iter().map(|l| l.label.clone()).collect::<Vec<_>>()).unwrap_or_default()));
+    let labels = RwSignal::new(Vec::<String>::new());
+    crate::ui::effect(move |_| {
+        let now: Vec<String> = plot.with(|p| p.as_ref().map(|p| p.lines.iter().map(|l| l.label.clone()).collect()).unwrap_or_default());
+        if labels.with_untracked(|l| *l != now) {
+            labels.set(now);
+        }
+    });
     let long_legend = move || labels.with(|l| l.len() > LEGEND_WRAPS);
     let legend = move || {
         labels
@@ -220,37 +238,44 @@ pub fn PlotChart(
     // One button per exemplar dot, made again only when their number
     // changes: a tick moves the buttons and renames them. (The tooltip
     // names a dot under the pointer.)
-    let marker_count = Memo::new(move |_| marker_px.with(Vec::len));
+    let marker_count = RwSignal::new(0_usize);
+    crate::ui::effect(move |_| {
+        let n = marker_px.with(Vec::len);
+        if marker_count.get_untracked() != n {
+            marker_count.set(n);
+        }
+    });
     let marker_buttons = move || {
         let cb = on_marker?;
         let n = marker_count.get();
         let at = move |i: usize| marker_px.with(|px| px.get(i).copied()).filter(|(x, y)| x.is_finite() && y.is_finite());
+        // Named when they move (the plot may change before, while playing).
         let label = move |i: usize| {
-            plot.with(|p| {
+            marker_px.track();
+            plot.with_untracked(|p| {
                 p.as_ref()
                     .and_then(|p| p.markers.get(i).map(|m| format!("Exemplar at {}, {}: open its trace", timefmt::instant(m.t), p.unit.format(m.v))))
                     .unwrap_or_default()
             })
         };
-        Some(
-            (0..n)
-                .map(|i| {
-                    view! {
-                        <button
-                            type="button"
-                            class="chart__marker"
-                            tabindex="-1"
-                            data-testid="exemplar"
-                            aria-label=move || label(i)
-                            hidden=move || at(i).is_none()
-                            style:left=move || at(i).map(|(x, _)| format!("{}px", x - 6.0)).unwrap_or_default()
-                            style:top=move || at(i).map(|(_, y)| format!("{}px", y - 6.0)).unwrap_or_default()
-                            on:click=move |_| cb.run(i)
-                        ></button>
-                    }
-                })
-                .collect_view(),
-        )
+        let buttons = (0..n)
+            .map(|i| {
+                view! {
+                    <button
+                        type="button"
+                        class="chart__marker"
+                        tabindex="-1"
+                        data-testid="exemplar"
+                        aria-label=move || label(i)
+                        hidden=move || at(i).is_none()
+                        style:left=move || at(i).map(|(x, _)| format!("{}px", x - 6.0)).unwrap_or_default()
+                        style:top=move || at(i).map(|(_, y)| format!("{}px", y - 6.0)).unwrap_or_default()
+                        on:click=move |_| cb.run(i)
+                    ></button>
+                }
+            })
+            .collect_view();
+        Some(view! { <div class="chart__markers" hidden=playing>{buttons}</div> })
     };
     let busy = move || plot.with(Option::is_none);
 

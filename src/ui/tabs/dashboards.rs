@@ -168,8 +168,9 @@ pub fn DashboardsTab() -> impl IntoView {
 const FIRST_ROW: usize = 2;
 
 /// Evaluation time of the panels in one task after the first row, ms:
-/// with their draws, well under a frame.
-const SLICE_MS: f64 = 8.0;
+/// with their draws, a task stays well under the 50 ms of a long task,
+/// and a tick of the replay takes few tasks (each costs a frame).
+const SLICE_MS: f64 = 16.0;
 
 /// A panel's latest result: its plot and the trace of each exemplar dot,
 /// or why the query failed. `None` until its first evaluation.
@@ -197,7 +198,13 @@ fn Panel(spec: PanelSpec, data: Slot, on_drawn: Option<Callback<f64>>) -> impl I
         lab.tab.set(Tab::Explore);
     };
     let plot = Signal::derive_local(move || slot.with(|s| s.as_ref().and_then(|r| r.as_ref().as_ref().ok()).map(|(p, _)| p.clone())));
-    let failed = Memo::new(move |_| slot.with(|s| s.as_ref().is_some_and(|r| r.is_err())));
+    let failed = RwSignal::new(false);
+    crate::ui::effect(move |_| {
+        let f = slot.with(|s| s.as_ref().is_some_and(|r| r.is_err()));
+        if failed.get_untracked() != f {
+            failed.set(f);
+        }
+    });
     // A line kept for the exemplars' note, so its coming moves nothing.
     let exemplars = move || {
         let n = slot.with(|s| s.as_ref().and_then(|r| r.as_ref().as_ref().ok()).map_or(0, |(_, t)| t.len()));
