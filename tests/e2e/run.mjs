@@ -1078,7 +1078,7 @@ async function main() {
         if (name === "obslab:ready") {
           window.__atReady = [...document.querySelectorAll("[data-testid=panel]")].map((p) => {
             const r = p.getBoundingClientRect();
-            return { busy: !!p.querySelector("canvas[aria-busy=true]"), loading: !!p.querySelector("[data-testid=chart-loading]"), top: Math.round(r.top - p.parentElement.getBoundingClientRect().top), height: Math.round(r.height), canvas: Math.round(p.querySelector("canvas")?.getBoundingClientRect().height ?? 0) };
+            return { busy: !!p.querySelector("canvas[aria-busy=true]"), loading: !!p.querySelector("[data-testid=chart-loading]:not([hidden])"), top: Math.round(r.top - p.parentElement.getBoundingClientRect().top), height: Math.round(r.height), canvas: Math.round(p.querySelector("canvas")?.getBoundingClientRect().height ?? 0) };
           });
         }
         return mark(name, ...rest);
@@ -1104,7 +1104,7 @@ async function main() {
         const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
         for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[0]) + Math.abs(d[i + 1] - d[1]) + Math.abs(d[i + 2] - d[2]) > 40) drawn++;
       }
-      return { title: p.querySelector(".panel-card__title").textContent, top: Math.round(r.top - p.parentElement.getBoundingClientRect().top), height: Math.round(r.height), drawn, legend: p.querySelectorAll(".legend__item").length, loading: !!p.querySelector("[data-testid=chart-loading]") };
+      return { title: p.querySelector(".panel-card__title").textContent, top: Math.round(r.top - p.parentElement.getBoundingClientRect().top), height: Math.round(r.height), drawn, legend: p.querySelectorAll(".legend__item").length, loading: !!p.querySelector("[data-testid=chart-loading]:not([hidden])") };
     }));
     assert(panels.length === atReady.length, `${panels.length} panels, ${atReady.length} at ready`);
     for (const p of panels) assert(p.drawn > 1000 && p.legend > 0 && !p.loading, `a panel without data: ${JSON.stringify(p)}`);

@@ -293,7 +293,7 @@ pub fn PlotChart(
                 on:mouseup=on_up
                 on:mouseleave=on_leave
             ></canvas>
-            {move || busy().then(|| view! { <p class="chart__loading" data-testid="chart-loading">"Loading…"</p> })}
+            <p class="chart__loading" data-testid="chart-loading" hidden=move || !busy()>"Loading…"</p>
             {drag_box}
             {marker_buttons}
             {tooltip}

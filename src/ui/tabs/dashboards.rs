@@ -60,9 +60,9 @@ pub fn DashboardsTab() -> impl IntoView {
     // Panels evaluated so far, of how many, and the time they took.
     let progress = RwSignal::new((0_usize, 0_usize, 0.0_f64));
     // Which evaluation is current: a newer range or dashboard stops an older one.
-    let generation = StoredValue::new(0_u64);
+    let generation = StoredValue::new(0_usize);
     let shown = StoredValue::new(usize::MAX);
-    let first_drawn = StoredValue::new(0_u32);
+    let first_drawn = StoredValue::new(0_usize);
 
     let ds = dashboards.clone();
     let sl = slots.clone();
@@ -103,13 +103,13 @@ pub fn DashboardsTab() -> impl IntoView {
                 while i < n && (if first { i < FIRST_ROW } else { perf::now() - task < SLICE_MS }) {
                     let p = &panels[i];
                     let t0 = perf::now();
-                    let r = promql::parse(&expand(&p.expr, step, scrape_ms)).and_then(|e| evaluate(&run.telemetry.series, p, &e, range, step, &EvalOptions::default()));
+                    let r = evaluate_panel(&run, p, range, step, scrape_ms);
                     took += perf::now() - t0;
                     if r.is_err() && i < FIRST_ROW {
                         // An error shows without a draw.
                         first_row_done(lab, first_drawn, i, n);
                     }
-                    slots[i].set(Some(Rc::new(r.map(|d| (Rc::new(d.plot), d.exemplar_traces)))));
+                    slots[i].set(Some(Rc::new(r)));
                     i += 1;
                 }
                 if fresh || i == n {
@@ -176,9 +176,16 @@ const SLICE_MS: f64 = 16.0;
 /// or why the query failed. `None` until its first evaluation.
 type Slot = RwSignal<Option<Rc<Result<(Rc<Plot>, Vec<TraceId>), QueryError>>>, LocalStorage>;
 
+/// One panel's query over `range` (its variables expanded for `step`).
+#[inline(never)]
+fn evaluate_panel(run: &crate::sim::Run, p: &PanelSpec, range: (i64, i64), step: i64, scrape_ms: i64) -> Result<(Rc<Plot>, Vec<TraceId>), QueryError> {
+    let d = promql::parse(&expand(&p.expr, step, scrape_ms)).and_then(|e| evaluate(&run.telemetry.series, p, &e, range, step, &EvalOptions::default()))?;
+    Ok((Rc::new(d.plot), d.exemplar_traces))
+}
+
 /// Notes first-row panel `i` drawn (or failed); when the whole first row
 /// is, the scenario is ready.
-fn first_row_done(lab: Lab, drawn: StoredValue<u32>, i: usize, panels: usize) {
+fn first_row_done(lab: Lab, drawn: StoredValue<usize>, i: usize, panels: usize) {
     drawn.update_value(|d| *d |= 1 << i);
     if drawn.get_value().count_ones() as usize >= FIRST_ROW.min(panels) {
         lab.mark_drawn();
