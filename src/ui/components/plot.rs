@@ -67,10 +67,10 @@ pub fn PlotChart(
     let lab = use_context::<crate::ui::state::Lab>();
     let playing = move || lab.is_some_and(|l| l.playing.get());
     crate::ui::effect(move |_| {
-        if !playing() {
-            if let Some(px) = moved.try_update_value(Option::take).flatten() {
-                marker_px.set(px);
-            }
+        if !playing()
+            && let Some(px) = moved.try_update_value(Option::take).flatten()
+        {
+            marker_px.set(px);
         }
     });
     let drag = RwSignal::new(None::<(f64, f64)>);
