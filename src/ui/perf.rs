@@ -1,6 +1,6 @@
 //! Performance marks the end-to-end tests read (`obslab:interactive`,
 //! `obslab:sim-start`, `obslab:sim-end`, `obslab:simulated`,
-//! `obslab:ready`) and a monotonic clock for time-slicing. Both degrade to no-ops where `performance` is missing.
+//! `obslab:ready`, `obslab:panels`) and a monotonic clock for time-slicing. Both degrade to no-ops where `performance` is missing.
 
 /// The app is mounted and answers input.
 pub const INTERACTIVE: &str = "obslab:interactive";
@@ -10,8 +10,11 @@ pub const SIM_START: &str = "obslab:sim-start";
 pub const SIM_END: &str = "obslab:sim-end";
 /// A scenario's simulation has finished and its chart data is computed.
 pub const SIMULATED: &str = "obslab:simulated";
-/// A scenario is simulated and its first chart drawn.
+/// A scenario is simulated and its first chart (on the dashboards, its
+/// first row of panels) drawn.
 pub const READY: &str = "obslab:ready";
+/// Every panel of a dashboard has its data, the first time.
+pub const PANELS: &str = "obslab:panels";
 
 fn performance() -> Option<web_sys::Performance> {
     web_sys::window()?.performance()
@@ -46,4 +49,18 @@ pub async fn yield_now() {
     }
     let _ = wasm_bindgen_futures::JsFuture::from(resumed).await;
     port.set_onmessage(None);
+}
+
+/// Resumes after the browser's next paint: in the task after the next
+/// animation frame (whose paint follows its callbacks).
+pub async fn after_paint() {
+    if let Some(w) = web_sys::window() {
+        let frame = js_sys::Promise::new(&mut |resolve, _| {
+            if w.request_animation_frame(&resolve).is_err() {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+    }
+    yield_now().await;
 }

@@ -6,13 +6,18 @@ use crate::charts::ChartStyle;
 use plotters::prelude::DrawingBackend;
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
-/// Sizes the canvas's backing store to its CSS size times the device
-/// pixel ratio and returns the chart style for it (scale and palette).
-pub fn fit(el: &web_sys::HtmlCanvasElement) -> ChartStyle {
+/// Sizes the canvas's backing store to its CSS size (from
+/// [`observe_size`]: reading `clientWidth` here would force a layout
+/// whenever the page changed since the last one) times the device pixel
+/// ratio and returns the chart style for it (scale and palette).
+pub fn fit_size(el: &web_sys::HtmlCanvasElement, css_w: f64, css_h: f64) -> ChartStyle {
     let dpr = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
-    let (css_w, css_h) = (el.client_width().max(1) as f64, el.client_height().max(1) as f64);
+    let (css_w, css_h) = (css_w.max(1.0), css_h.max(1.0));
     let (w, h) = ((css_w * dpr).round() as u32, (css_h * dpr).round() as u32);
     if el.width() != w {
         el.set_width(w);
@@ -21,6 +26,37 @@ pub fn fit(el: &web_sys::HtmlCanvasElement) -> ChartStyle {
         el.set_height(h);
     }
     style(dpr)
+}
+
+/// The CSS size of the canvas (whole pixels, as `clientWidth` gives it),
+/// from a `ResizeObserver`: it is told after the browser's own layout,
+/// before the paint, so reading it never forces a layout. `None` until
+/// the canvas is first laid out.
+pub fn observe_size(canvas: NodeRef<html::Canvas>) -> RwSignal<Option<(f64, f64)>> {
+    let size = RwSignal::new(None);
+    let observer = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>);
+    crate::ui::effect(move |_| {
+        let Some(el) = canvas.get() else { return };
+        let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            let Some(e) = entries.iter().last().and_then(|e| e.dyn_into::<web_sys::ResizeObserverEntry>().ok()) else { return };
+            let r = e.content_rect();
+            let s = Some((r.width().round(), r.height().round()));
+            if size.get_untracked() != s {
+                size.set(s);
+            }
+        });
+        let Ok(ro) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) else { return };
+        ro.observe(&el);
+        if let Some((old, _)) = observer.try_update_value(|o| o.replace((ro, on_resize))).flatten() {
+            old.disconnect();
+        }
+    });
+    on_cleanup(move || {
+        if let Some((ro, _)) = observer.try_update_value(Option::take).flatten() {
+            ro.disconnect();
+        }
+    });
+    size
 }
 
 /// The chart style of the page's current theme at `scale`.

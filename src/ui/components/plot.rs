@@ -3,6 +3,12 @@
 //! time range by dragging across it (pausing a live replay), and carries
 //! an HTML legend and a table of the same data (for keyboards, screen
 //! readers and exact numbers).
+//!
+//! The plot is a signal: a new plot (a live replay's tick) redraws the
+//! canvas and updates the legend in place, keeping the chart's elements;
+//! no plot yet shows the chart's frame as a placeholder, marked busy. The
+//! canvas's size comes from a `ResizeObserver`, after the browser's own
+//! layout, so drawing never forces one; the table is built when opened.
 
 use crate::charts::{draw_plot, Frame, Plot};
 use crate::charts::timefmt;
@@ -31,7 +37,9 @@ const LEGEND_WRAPS: usize = 8;
 
 #[component]
 pub fn PlotChart(
-    plot: Rc<Plot>,
+    /// What to draw; `None` while it is being computed.
+    #[prop(into)]
+    plot: Signal<Option<Rc<Plot>>, LocalStorage>,
     /// What the chart shows, for screen readers.
     label: String,
     /// Called with a new time range when the learner drags across the chart.
@@ -50,23 +58,38 @@ pub fn PlotChart(
     let redraw = RwSignal::new(0_u32);
     let error = RwSignal::new(None::<String>);
     let tip = RwSignal::new(None::<Tip>);
-    // Marker positions in CSS pixels, for the buttons over the dots.
+    // Marker positions in CSS pixels, for the buttons over the dots. While
+    // a replay plays they wait in `moved` and the buttons are hidden (a
+    // press on the chart pauses it, and a click on a dot still opens its
+    // trace), so a tick moves no elements.
     let marker_px = RwSignal::new(Vec::<(f64, f64)>::new());
+    let moved = StoredValue::new(None::<Vec<(f64, f64)>>);
+    let lab = use_context::<crate::ui::state::Lab>();
+    let playing = move || lab.is_some_and(|l| l.playing.get());
+    crate::ui::effect(move |_| {
+        if !playing()
+            && let Some(px) = moved.try_update_value(Option::take).flatten()
+        {
+            marker_px.set(px);
+        }
+    });
     let drag = RwSignal::new(None::<(f64, f64)>);
+    // A new device pixel ratio (zoom, another screen) redraws sharp.
     let handle = window_event_listener(ev::resize, move |_| redraw.update(|n| *n += 1));
     on_cleanup(move || handle.remove());
+    let size = canvas::observe_size(canvas);
 
     // A new theme (or the system's scheme under "system") redraws in its colours.
     let theme = use_context::<crate::ui::theme::Theme>();
-    let p = plot.clone();
     crate::ui::effect(move |_| {
         redraw.track();
         if let Some(t) = theme {
             t.epoch.track();
         }
-        let Some(el) = canvas.get() else { return };
+        let (Some((w, h)), Some(p)) = (size.get(), plot.get()) else { return };
+        let Some(el) = canvas.get_untracked() else { return };
         let t0 = crate::ui::perf::now();
-        let style = canvas::fit(&el);
+        let style = canvas::fit_size(&el, w, h);
         let Some(backend) = MeasuringCanvas::new(&el) else {
             error.set(Some("This browser has no 2D canvas.".into()));
             return;
@@ -76,14 +99,16 @@ pub fn PlotChart(
                 frame.set_value(Some(f));
                 if on_marker.is_some() {
                     let s = style.scale;
-                    marker_px.set(
-                        p.markers
-                            .iter()
-                            .map(|m| (f.x_of(m.t) / s, f.y_of(m.v) / s))
-                            .collect(),
-                    );
+                    let px = p.markers.iter().map(|m| (f.x_of(m.t) / s, f.y_of(m.v) / s)).collect();
+                    if lab.is_some_and(|l| l.playing.get_untracked()) {
+                        moved.set_value(Some(px));
+                    } else {
+                        marker_px.set(px);
+                    }
                 }
-                error.set(None);
+                if error.with_untracked(Option::is_some) {
+                    error.set(None);
+                }
                 if let Some(cb) = on_drawn {
                     cb.run(crate::ui::perf::now() - t0);
                 }
@@ -93,13 +118,12 @@ pub fn PlotChart(
     });
 
     let dpr = || web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
-    let p = plot.clone();
     let on_move = move |e: ev::MouseEvent| {
         let (x, y) = (e.offset_x() as f64, e.offset_y() as f64);
         if let Some((start, _)) = drag.get_untracked() {
             drag.set(Some((start, x)));
         }
-        let Some(f) = frame.get_value() else { return };
+        let (Some(f), Some(p)) = (frame.get_value(), plot.get_untracked()) else { return };
         let s = dpr();
         if !f.contains(x * s, y * s) {
             tip.set(None);
@@ -123,7 +147,6 @@ pub fn PlotChart(
     };
     // A replay redraws the chart as now moves: pressing on it pauses the
     // replay, so the chart holds still for a drag.
-    let lab = use_context::<crate::ui::state::Lab>();
     let on_down = move |e: ev::MouseEvent| {
         if e.button() == 0 && (on_zoom.is_some() || on_marker.is_some()) {
             if let (Some(lab), Some(_)) = (lab, on_zoom) {
@@ -133,11 +156,10 @@ pub fn PlotChart(
             drag.set(Some((x, x)));
         }
     };
-    let p = plot.clone();
     let on_up = move |e: ev::MouseEvent| {
         let Some((a, b)) = drag.get_untracked() else { return };
         drag.set(None);
-        let Some(f) = frame.get_value() else { return };
+        let (Some(f), Some(p)) = (frame.get_value(), plot.get_untracked()) else { return };
         if (a - b).abs() < MIN_DRAG_PX {
             let s = dpr();
             if let (Some(cb), Some(i)) = (on_marker, f.marker_at(&p, e.offset_x() as f64 * s, e.offset_y() as f64 * s, 8.0 * s)) {
@@ -157,22 +179,33 @@ pub fn PlotChart(
         drag.set(None);
     };
 
-    // A long legend scrolls, so it takes keyboard focus; a short one just wraps.
-    let long_legend = plot.lines.len() > LEGEND_WRAPS;
-    let legend = plot
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            view! {
-                <li class="legend__item">
-                    <span class=format!("swatch swatch--{}", i % 8) aria-hidden="true"></span>
-                    {l.label.clone()}
-                </li>
-            }
-        })
-        .collect_view();
-    let table = table(&plot);
+    // The legend changes only when the lines do (not on every tick). A
+    // long legend scrolls, so it takes keyboard focus; a short one just wraps.
+    let labels = RwSignal::new(Vec::<String>::new());
+    crate::ui::effect(move |_| {
+        let now: Vec<String> = plot.with(|p| p.as_ref().map(|p| p.lines.iter().map(|l| l.label.clone()).collect()).unwrap_or_default());
+        if labels.with_untracked(|l| *l != now) {
+            labels.set(now);
+        }
+    });
+    let long_legend = move || labels.with(|l| l.len() > LEGEND_WRAPS);
+    let legend = move || {
+        labels
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, label)| {
+                view! {
+                    <li class="legend__item">
+                        <span class=format!("swatch swatch--{}", i % 8) aria-hidden="true"></span>
+                        {label}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let table_open = RwSignal::new(false);
+    let table_rows = move || table_open.get().then(|| plot.with(|p| p.as_deref().map(table)));
     let drag_box = move || {
         drag.get().filter(|(a, b)| (a - b).abs() >= MIN_DRAG_PX).map(|(a, b)| {
             view! { <div class="chart__selection" style:left=format!("{}px", a.min(b)) style:width=format!("{}px", (a - b).abs())></div> }
@@ -202,37 +235,49 @@ pub fn PlotChart(
         })
     };
 
-    let marker_labels: Vec<String> = plot
-        .markers
-        .iter()
-        .map(|m| format!("Exemplar at {}, {}: open its trace", timefmt::instant(m.t), plot.unit.format(m.v)))
-        .collect();
+    // One button per exemplar dot, made again only when their number
+    // changes: a tick moves the buttons and renames them. (The tooltip
+    // names a dot under the pointer.)
+    let marker_count = RwSignal::new(0_usize);
+    crate::ui::effect(move |_| {
+        let n = marker_px.with(Vec::len);
+        if marker_count.get_untracked() != n {
+            marker_count.set(n);
+        }
+    });
     let marker_buttons = move || {
-        let Some(cb) = on_marker else { return None };
-        let px = marker_px.get();
-        Some(
-            px.into_iter()
-                .enumerate()
-                .filter(|(_, (x, y))| x.is_finite() && y.is_finite())
-                .map(|(i, (x, y))| {
-                    let label = marker_labels.get(i).cloned().unwrap_or_default();
-                    view! {
-                        <button
-                            type="button"
-                            class="chart__marker"
-                            tabindex="-1"
-                            data-testid="exemplar"
-                            title=label.clone()
-                            aria-label=label
-                            style:left=format!("{}px", x - 6.0)
-                            style:top=format!("{}px", y - 6.0)
-                            on:click=move |_| cb.run(i)
-                        ></button>
-                    }
-                })
-                .collect_view(),
-        )
+        let cb = on_marker?;
+        let n = marker_count.get();
+        let at = move |i: usize| marker_px.with(|px| px.get(i).copied()).filter(|(x, y)| x.is_finite() && y.is_finite());
+        // Named when they move (the plot may change before, while playing).
+        let label = move |i: usize| {
+            marker_px.track();
+            plot.with_untracked(|p| {
+                p.as_ref()
+                    .and_then(|p| p.markers.get(i).map(|m| format!("Exemplar at {}, {}: open its trace", timefmt::instant(m.t), p.unit.format(m.v))))
+                    .unwrap_or_default()
+            })
+        };
+        let buttons = (0..n)
+            .map(|i| {
+                view! {
+                    <button
+                        type="button"
+                        class="chart__marker"
+                        tabindex="-1"
+                        data-testid="exemplar"
+                        aria-label=move || label(i)
+                        hidden=move || at(i).is_none()
+                        style:left=move || at(i).map(|(x, _)| format!("{}px", x - 6.0)).unwrap_or_default()
+                        style:top=move || at(i).map(|(_, y)| format!("{}px", y - 6.0)).unwrap_or_default()
+                        on:click=move |_| cb.run(i)
+                    ></button>
+                }
+            })
+            .collect_view();
+        Some(view! { <div class="chart__markers" hidden=playing>{buttons}</div> })
     };
+    let busy = move || plot.with(Option::is_none);
 
     view! {
         <div class="chart__plot">
@@ -241,28 +286,30 @@ pub fn PlotChart(
                 class=class
                 role="img"
                 aria-label=label
+                aria-busy=move || busy().then_some("true")
                 data-testid="chart"
                 on:mousemove=on_move
                 on:mousedown=on_down
                 on:mouseup=on_up
                 on:mouseleave=on_leave
             ></canvas>
+            <p class="chart__loading" data-testid="chart-loading" hidden=move || !busy()>"Loading…"</p>
             {drag_box}
             {marker_buttons}
             {tooltip}
         </div>
         {move || error.get().map(|e| view! { <p class="notice notice--error" role="alert">{e}</p> })}
-        <ul class="legend" tabindex=long_legend.then_some("0") aria-label=long_legend.then_some("Legend")>{legend}</ul>
-        {table}
+        <ul class="legend" tabindex=move || long_legend().then_some("0") aria-label=move || long_legend().then_some("Legend")>{legend}</ul>
+        <details class="chart__table" hidden=move || !busy() && labels.with(Vec::is_empty) on:toggle=move |e| table_open.set(event_target::<web_sys::HtmlDetailsElement>(&e).open())>
+            <summary>"Table"</summary>
+            {table_rows}
+        </details>
     }
 }
 
 /// The same data as numbers: each line's last, minimum, mean and maximum
 /// over the range.
 fn table(plot: &Plot) -> impl IntoView + use<> {
-    if plot.lines.is_empty() {
-        return None;
-    }
     let unit = plot.unit;
     let rows = plot
         .lines
@@ -286,9 +333,7 @@ fn table(plot: &Plot) -> impl IntoView + use<> {
             }
         })
         .collect_view();
-    Some(view! {
-        <details class="chart__table">
-            <summary>"Table"</summary>
+    view! {
             <table class="table">
                 <thead>
                     <tr>
@@ -301,6 +346,5 @@ fn table(plot: &Plot) -> impl IntoView + use<> {
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
-        </details>
-    })
+    }
 }

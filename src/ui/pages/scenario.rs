@@ -21,7 +21,6 @@ use crate::ui::tabs::logs::LogsTab;
 use crate::ui::tabs::map::MapTab;
 use crate::ui::tabs::profiles::ProfilesTab;
 use crate::ui::tabs::traces::TracesTab;
-use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -432,8 +431,9 @@ async fn simulate(model: Model, seed: u64, view: Memo<View>, owner: Owner, progr
         return;
     }
     phase.set(Phase::Done(Rc::new(finished)));
-    // Let the chart draw first.
-    TimeoutFuture::new(0).await;
+    // Let the first charts draw first: they are drawn in the next frame,
+    // once the browser has laid them out.
+    perf::after_paint().await;
     if !cancelled.load(Ordering::Relaxed) {
         digest.set(Some(lab.run().telemetry.digest()));
     }
