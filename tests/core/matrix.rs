@@ -134,8 +134,9 @@ pub fn shape(r: &Run) -> Shape {
 /// every row, `MATRIX_ONLY=shop` one topology. Ignored until the rows it
 /// lists are fixed: 54 of 60 hold; open work is the cache stampede, too
 /// weak at seed 2106 on every topology (its strength hangs on how close the
-/// load brings the database to saturation) and too weak on payments at
-/// 2006, and pool exhaustion on payments (weak at mild severity, seed
+/// load brings the database to saturation; on payments at 2006, the other
+/// side of it: misses queue for payments-db long enough to time out waiting
+/// for a connection), and pool exhaustion on payments (weak at mild severity, seed
 /// 2000; checkout's error ratio 1.7% at 2100: checkout reaches the
 /// payments database three times per request). Run it with
 /// `cargo test --release --test core matrix -- --ignored --nocapture`.
