@@ -202,16 +202,12 @@ fn strengthen(f: &mut FaultSpec, s: f64) {
         }
     };
     match f.kind.get_ref().as_str() {
-        // Never stronger than the file's: a longer leak makes the callers'
-        // 1 s timeouts fire, and the incident turns into a
-        // timeout-and-retry cascade (drill 17 with severe: the solver,
-        // like a hurried learner, answered timeouts_retries).
+        // Never stronger than the file's: a pool dry most of the time
+        // times most requests out (errors, not a slow P99).
         "pool_exhaustion" => {
-            let s = s.min(1.0);
-            if let Some(r) = &mut f.ratio {
-                *r *= s;
+            if let Some(r) = &mut f.per_minute {
+                *r *= s.min(1.0);
             }
-            scale(&mut f.hold, s);
         }
         "gc_pauses" => scale(&mut f.pause, s),
         "cpu_throttling" => capped(&mut f.ratio, 0.97),
@@ -396,7 +392,7 @@ mod tests {
         assert!(misplaced(&m, &FaultKind::GcPauses { service: gw, replica: None, pause: Default::default(), every: Default::default() }).unwrap().contains("not a JVM"));
         assert!(misplaced(&m, &FaultKind::ThreadStarvation { service: gw, hold: Default::default(), ratio: 0.1 }).unwrap().contains("256 workers"));
         let ledger_db = m.datastores.iter().position(|d| d.name == "ledger-db").unwrap();
-        assert!(misplaced(&m, &FaultKind::PoolExhaustion { service: svc("payments"), datastore: ledger_db, pool_size: 1, ratio: 0.1, hold: Default::default() }).is_some());
+        assert!(misplaced(&m, &FaultKind::PoolExhaustion { service: svc("payments"), datastore: ledger_db, pool_size: 1, per_minute: 60.0, hold: Default::default() }).is_some());
         assert!(misplaced(&m, &FaultKind::FlakyDependency { service: gw, target: svc("ledger"), ratio: 0.1 }).is_none(), "the gateway calls the ledger with a timeout and a retry");
         assert!(misplaced(&m, &FaultKind::FlakyDependency { service: gw, target: svc("fraud-check"), ratio: 0.1 }).is_some());
     }

@@ -238,10 +238,13 @@ pub struct Fault {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
-    /// A leak: `ratio` of connections returned to the service's pool for
-    /// `datastore` stay out for `hold` until leak detection reclaims them;
-    /// `pool_size` caps the pool in the windows (default: its size).
-    PoolExhaustion { service: usize, datastore: usize, pool_size: u32, ratio: f64, hold: SimDuration },
+    /// A leak: a code path on each replica borrows a connection from the
+    /// service's pool for `datastore` `per_minute` times a minute and never
+    /// returns it; leak detection reclaims it after about `hold`. The rate
+    /// is the code path's, not the traffic's, so the leak keeps its
+    /// strength whatever the load; `pool_size` caps the pool in the windows
+    /// (default: its size).
+    PoolExhaustion { service: usize, datastore: usize, pool_size: u32, per_minute: f64, hold: SimDuration },
     /// Stop-the-world pauses of `pause` every `every` on one replica.
     GcPauses { service: usize, replica: Option<u32>, pause: SimDuration, every: SimDuration },
     /// A neighbour steals `ratio` of the node's CPU.
@@ -947,7 +950,7 @@ fn resolve_fault(
         "pool_exhaustion" => {
             let service = svc("service")?;
             let datastore = ds_of(service, DatastoreKind::Database)?;
-            FaultKind::PoolExhaustion { service, datastore, pool_size: s.pool_size.unwrap_or(u32::MAX).max(1), ratio: ratio(0.1)?, hold: dur(&s.hold, "hold", "6s")? }
+            FaultKind::PoolExhaustion { service, datastore, pool_size: s.pool_size.unwrap_or(u32::MAX).max(1), per_minute: cx.positive(s.per_minute.unwrap_or(180.0), &format!("{p}.per_minute"))?, hold: dur(&s.hold, "hold", "2s")? }
         }
         "gc_pauses" => {
             let service = svc("service")?;

