@@ -212,10 +212,11 @@ fn Panel(spec: PanelSpec, data: Slot, on_drawn: Option<Callback<f64>>) -> impl I
             failed.set(f);
         }
     });
-    // A line kept for the exemplars' note, so its coming moves nothing.
+    // A line kept for the exemplars' note, so its coming moves nothing;
+    // once the data is in, it says whether the panel has any.
     let exemplars = move || {
-        let n = slot.with(|s| s.as_ref().and_then(|r| r.as_ref().as_ref().ok()).map_or(0, |(_, t)| t.len()));
-        (n > 0).then(|| format!("{n} exemplars: click a dot to open its trace."))
+        let n = slot.with(|s| s.as_ref().and_then(|r| r.as_ref().as_ref().ok()).map(|(_, t)| t.len()))?;
+        Some(if n > 0 { format!("{n} exemplars: click a dot to open its trace.") } else { "No exemplars on this panel.".to_string() })
     };
     let label = format!("{}: {}", spec.title, spec.description);
     let query = spec.expr.clone();
