@@ -27,7 +27,8 @@ import struct
 import sys
 
 
-def leb(b, i):
+def leb(b, i, signed=False):
+    """An unsigned (or signed) LEB128 number at b[i]: (value, next index)."""
     r = s = 0
     while True:
         x = b[i]
@@ -35,7 +36,13 @@ def leb(b, i):
         r |= (x & 0x7F) << s
         s += 7
         if x < 0x80:
+            if signed and x & 0x40:
+                r -= 1 << s
             return r, i
+
+
+def sleb(b, i):
+    return leb(b, i, signed=True)
 
 
 def sections(b):
@@ -109,16 +116,7 @@ def data_segments(b, off):
             if flag == 2:
                 _, i = leb(b, i)
             assert b[i] == 0x41, "only i32.const offsets"
-            addr, s, i = 0, 0, i + 1
-            while True:
-                x = b[i]
-                i += 1
-                addr |= (x & 0x7F) << s
-                s += 7
-                if x < 0x80:
-                    if x & 0x40:
-                        addr -= 1 << s
-                    break
+            addr, i = sleb(b, i + 1)
             assert b[i] == 0x0B
             i += 1
         ln, i = leb(b, i)
