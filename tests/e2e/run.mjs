@@ -197,7 +197,12 @@ async function main() {
       if (m.type() === "error") page.problems.push(`console error: ${m.text()}`);
     });
     page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));
-    page.on("requestfailed", (r) => page.problems.push(`request failed: ${r.url()}`));
+    // A request the page's own reload or navigation cancels (the favicon,
+    // mid-fetch) is aborted by the browser, not failed by the server.
+    page.on("requestfailed", (r) => {
+      const why = r.failure()?.errorText ?? "";
+      if (why !== "net::ERR_ABORTED") page.problems.push(`request failed: ${r.url()} (${why})`);
+    });
     return page;
   }
 
