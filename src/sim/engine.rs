@@ -33,6 +33,8 @@ use std::sync::Arc;
 const NO: u32 = u32::MAX;
 /// TCP's minimum retransmission timeout.
 const RTO_US: i64 = 200_000;
+/// A wait for a pool connection longer than this is the leak's doing.
+const POOL_SLOW_US: i64 = 50_000;
 /// A lock wait longer than this logs "waiting for lock".
 const LOCK_WARN_US: i64 = 10_000;
 /// Orphaned work after a timeout hangs this long before giving up.
@@ -576,6 +578,13 @@ impl Engine {
         now.0 < self.on_until && self.faults.iter().zip(self.on.iter()).all(|(f, &on)| f.active(now) == on)
     }
 
+    /// Whether fault `f` is active at the current event's time, from `on`
+    /// (fault ids are 1-based and in order, as `faults::plan` numbers them).
+    #[inline]
+    fn is_on(&self, f: &RunFault) -> bool {
+        self.on[f.id as usize - 1]
+    }
+
     // ---------- arrivals ----------
 
     fn rate_at(&self, t: SimTime) -> f64 {
@@ -618,7 +627,7 @@ impl Engine {
         // N+1's campaign: its category's traffic surges in the windows.
         for f in &self.faults {
             if let FaultKind::NPlusOne { category: c, factor, .. } = f.kind {
-                if self.on[f.id as usize - 1] && ncat > 0 && rng::unit(&mut self.r_traffic) < (factor - 1.0) / (factor - 1.0 + ncat as f64) {
+                if self.is_on(f) && ncat > 0 && rng::unit(&mut self.r_traffic) < (factor - 1.0) / (factor - 1.0 + ncat as f64) {
                     category = c;
                     product = (product / ncat) * ncat + c as u32;
                 }
@@ -892,7 +901,7 @@ impl Engine {
 
     fn lock_needed(&self, now: SimTime, t: u32) -> bool {
         debug_assert!(self.on_is_current(now));
-        self.lock_faults(t).any(|f| self.on[f.id as usize - 1])
+        self.lock_faults(t).any(|f| self.is_on(f))
     }
 
     fn acquire_lock(&mut self, now: SimTime, f: u32) {
@@ -1184,7 +1193,7 @@ impl Engine {
         for i in 0..self.faults.len() {
             let fl = &self.faults[i];
             if let FaultKind::BadReplica { service, factor, ratio, .. } = fl.kind {
-                if service == svc && fl.replica.map(|r| self.world.replicas[ri].index as u32 == r).unwrap_or(false) && self.on[fl.id as usize - 1] && rng::unit(&mut self.r_fault) < ratio {
+                if service == svc && fl.replica.map(|r| self.world.replicas[ri].index as u32 == r).unwrap_or(false) && self.is_on(fl) && rng::unit(&mut self.r_fault) < ratio {
                     demand *= factor;
                     let id = fl.id;
                     self.mark_cause(t, id);
@@ -1227,7 +1236,7 @@ impl Engine {
 
     fn spike_cores(&self, now: SimTime, node: usize) -> f64 {
         debug_assert!(self.on_is_current(now));
-        self.faults.iter().filter_map(|f| match f.kind { FaultKind::CpuSpike { node: n, cores } if n == node && self.on[f.id as usize - 1] => Some(cores), _ => None }).sum()
+        self.faults.iter().filter_map(|f| match f.kind { FaultKind::CpuSpike { node: n, cores } if n == node && self.is_on(f) => Some(cores), _ => None }).sum()
     }
 
     fn on_cpu_done(&mut self, now: SimTime, f: u32) {
@@ -1248,7 +1257,7 @@ impl Engine {
             let svc = self.replicas[ri].service as usize;
             let idx = self.world.replicas[ri].index as u32;
             let culprit = self.faults.iter().find(|fl| {
-                self.on[fl.id as usize - 1]
+                self.is_on(fl)
                     && match fl.kind {
                         FaultKind::CpuThrottling { node: n, .. } => n == node && stall_extra > 0,
                         FaultKind::GcPauses { service, .. } => service == svc && fl.replica == Some(idx) && gc_extra > 50_000,
@@ -1425,7 +1434,7 @@ impl Engine {
         let r = &self.replicas[ri];
         let idx = self.world.replicas[ri].index as u32;
         self.faults.iter().find(|f| {
-            self.on[f.id as usize - 1]
+            self.is_on(f)
                 && match f.kind {
                     FaultKind::GcPauses { service, .. } => service == r.service as usize && f.replica == Some(idx) && r.gc_until > now,
                     FaultKind::CpuThrottling { node, .. } => node == r.node as usize && self.nodes[node].stall_until > now,
@@ -1450,7 +1459,7 @@ impl Engine {
         let mut us = if na == nb { 80.0 } else { 250.0 } * (0.8 + 0.4 * rng::unit(&mut self.r_net));
         for f in &self.faults {
             if let FaultKind::PacketLoss { node, ratio } = f.kind {
-                if (node == na || node == nb) && self.on[f.id as usize - 1] {
+                if (node == na || node == nb) && self.is_on(f) {
                     let mut rto = RTO_US as f64;
                     while rng::unit(&mut self.r_net) < ratio && rto < 3_200_000.0 {
                         us += rto;
@@ -1466,7 +1475,7 @@ impl Engine {
     fn loss_fault(&self, now: SimTime, a: u32, b: u32) -> u16 {
         debug_assert!(self.on_is_current(now));
         let (na, nb) = (self.replicas[a as usize].node as usize, self.replicas[b as usize].node as usize);
-        self.faults.iter().find(|f| matches!(f.kind, FaultKind::PacketLoss { node, .. } if node == na || node == nb) && self.on[f.id as usize - 1]).map(|f| f.id).unwrap_or(0)
+        self.faults.iter().find(|f| matches!(f.kind, FaultKind::PacketLoss { node, .. } if node == na || node == nb) && self.is_on(f)).map(|f| f.id).unwrap_or(0)
     }
 
     // ---------- calls ----------
@@ -1610,7 +1619,7 @@ impl Engine {
         let attempt = c.attempt;
         let (t, span, started, service, retries_left, timeout_us) = (c.task, c.span, c.started, c.service, c.retries_left, c.timeout_us);
         let trace = c.span_trace;
-        let cause = self.faults.iter().find(|f| matches!(f.kind, FaultKind::FlakyDependency { target, .. } if target == service as usize) && self.on[f.id as usize - 1]).map(|f| f.id).unwrap_or(0);
+        let cause = self.faults.iter().find(|f| matches!(f.kind, FaultKind::FlakyDependency { target, .. } if target == service as usize) && self.is_on(f)).map(|f| f.id).unwrap_or(0);
         let cause = if cause != 0 { cause } else { self.calls[ci as usize].child_cause };
         if let Some(s) = self.span_mut(trace, span) {
             s.status = StatusCode::Error;
@@ -1694,7 +1703,7 @@ impl Engine {
         let mut size = p.size;
         for f in &self.faults {
             if let FaultKind::PoolExhaustion { service, datastore, pool_size, .. } = f.kind {
-                if service == svc && datastore == p.ds as usize && self.on[f.id as usize - 1] {
+                if service == svc && datastore == p.ds as usize && self.is_on(f) {
                     size = size.min(pool_size);
                 }
             }
@@ -1785,16 +1794,16 @@ impl Engine {
         let cap = self.pool_capacity(now, ri, p);
         let pl = &mut self.replicas[ri].pools[p];
         if pl.in_use < cap {
-            let h = (hold.micros() as f64 * (0.5 + rng::unit(&mut self.r_fault))) as i64;
-            self.leak(now, ri, p as u8, h);
+            self.leak(now, ri, p as u8, hold);
         } else {
             pl.pending_leaks += 1;
         }
     }
 
-    /// One connection of pool `p` leaks for `hold_us`; leak detection
-    /// reclaims it then and says so.
-    fn leak(&mut self, now: SimTime, ri: usize, p: u8, hold_us: i64) {
+    /// One connection of pool `p` leaks for 0.5–1.5 × the fault's `hold`;
+    /// leak detection reclaims it then and says so.
+    fn leak(&mut self, now: SimTime, ri: usize, p: u8, hold: SimDuration) {
+        let hold_us = (hold.micros() as f64 * (0.5 + rng::unit(&mut self.r_fault))) as i64;
         let pl = &mut self.replicas[ri].pools[p as usize];
         let ds = pl.ds as usize;
         pl.leaked.retain(|&t| t > now);
@@ -1816,7 +1825,7 @@ impl Engine {
         // A wait long enough to matter is the leak's doing (the warning is
         // only for waiters that give up: see on_pool_timeout).
         let svc = self.replicas[ri].service as usize;
-        if waited > 50_000 {
+        if waited > POOL_SLOW_US {
             let ds = self.replicas[ri].pools[p as usize].ds as usize;
             if let Some(id) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::PoolExhaustion { service, datastore, .. } if service == svc && datastore == ds) && fl.active(now)).map(|fl| fl.id) {
                 self.mark_cause(t, id);
@@ -1837,10 +1846,7 @@ impl Engine {
                 _ => None,
             });
             match hold {
-                Some(h) => {
-                    let h = (h.micros() as f64 * (0.5 + rng::unit(&mut self.r_fault))) as i64;
-                    self.leak(now, ri, p, h);
-                }
+                Some(h) => self.leak(now, ri, p, h),
                 None => self.replicas[ri].pools[p as usize].pending_leaks = 0,
             }
         }
@@ -1954,7 +1960,7 @@ impl Engine {
         if !is_cache {
             // Queueing at an overloaded datastore after a stampede is the stampede's doing.
             let svc = self.tasks[t as usize].service as usize;
-            if let Some(fl) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::CacheStampede { service, .. } if service == svc) && self.on[fl.id as usize - 1]) {
+            if let Some(fl) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::CacheStampede { service, .. } if service == svc) && self.is_on(fl)) {
                 if self.fibers[f as usize].queued_us > 10_000 {
                     cause = fl.id;
                 }
@@ -2030,7 +2036,7 @@ impl Engine {
             let k = &self.tasks[t as usize];
             let (svc, ep, cat) = (k.service as usize, k.endpoint as usize, k.category);
             if let Some((id, q)) = self.faults.iter().find_map(|fl| match fl.kind {
-                FaultKind::NPlusOne { service, endpoint, category, queries, .. } if service == svc && endpoint == ep && category == cat && self.on[fl.id as usize - 1] => Some((fl.id, queries)),
+                FaultKind::NPlusOne { service, endpoint, category, queries, .. } if service == svc && endpoint == ep && category == cat && self.is_on(fl) => Some((fl.id, queries)),
                 _ => None,
             }) {
                 if !self.fibers[f as usize].n1 {
