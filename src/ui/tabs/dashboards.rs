@@ -174,7 +174,14 @@ const SLICE_MS: f64 = 16.0;
 
 /// A panel's latest result: its plot and the trace of each exemplar dot,
 /// or why the query failed. `None` until its first evaluation.
-type Slot = RwSignal<Option<Rc<Result<(Rc<Plot>, Vec<TraceId>), QueryError>>>, LocalStorage>;
+type Slot = RwSignal<Option<Rc<Result<Loaded, QueryError>>>, LocalStorage>;
+/// A panel's data once its query ran: the plot and its exemplars' traces.
+type Loaded = (Rc<Plot>, Vec<TraceId>);
+
+/// What a slot holds when its query ran without error.
+fn loaded(s: &Option<Rc<Result<Loaded, QueryError>>>) -> Option<&Loaded> {
+    s.as_deref()?.as_ref().ok()
+}
 
 /// One panel's query over `range` (its variables expanded for `step`).
 #[inline(never)]
@@ -204,7 +211,7 @@ fn Panel(spec: PanelSpec, data: Slot, on_drawn: Option<Callback<f64>>) -> impl I
         lab.promql.set(expand(&expr, step_for(lab.range.get_untracked(), 500, scrape_ms), scrape_ms));
         lab.tab.set(Tab::Explore);
     };
-    let plot = Signal::derive_local(move || slot.with(|s| s.as_ref().and_then(|r| r.as_ref().as_ref().ok()).map(|(p, _)| p.clone())));
+    let plot = Signal::derive_local(move || slot.with(|s| loaded(s).map(|(p, _)| p.clone())));
     let failed = RwSignal::new(false);
     crate::ui::effect(move |_| {
         let f = slot.with(|s| s.as_ref().is_some_and(|r| r.is_err()));
@@ -215,19 +222,19 @@ fn Panel(spec: PanelSpec, data: Slot, on_drawn: Option<Callback<f64>>) -> impl I
     // A line kept for the exemplars' note, so its coming moves nothing;
     // once the data is in, it says whether the panel has any.
     let exemplars = move || {
-        let n = slot.with(|s| s.as_ref().and_then(|r| r.as_ref().as_ref().ok()).map(|(_, t)| t.len()))?;
+        let n = slot.with(|s| loaded(s).map(|(_, t)| t.len()))?;
         Some(if n > 0 { format!("{n} exemplars: click a dot to open its trace.") } else { "No exemplars on this panel.".to_string() })
     };
     let label = format!("{}: {}", spec.title, spec.description);
     let query = spec.expr.clone();
     // The chart stays while its data changes; a failed query shows why instead.
-    let body = move || match failed.get().then(|| slot.with_untracked(|s| s.as_ref().and_then(|r| r.as_ref().as_ref().err().cloned()))).flatten() {
+    let body = move || match failed.get().then(|| slot.with_untracked(|s| s.as_deref().and_then(|r| r.as_ref().err().cloned()))).flatten() {
         None => view! {
             <p class="panel-card__description panel-card__exemplars">{exemplars}</p>
             <PlotChart
                 plot
                 on_marker=Callback::new(move |i: usize| {
-                    let trace = slot.with_untracked(|s| s.as_ref().and_then(|r| r.as_ref().as_ref().ok()).and_then(|(_, t)| t.get(i).copied()));
+                    let trace = slot.with_untracked(|s| loaded(s).and_then(|(_, t)| t.get(i).copied()));
                     if let Some(t) = trace {
                         lab.open_trace(crate::query::traceql::tempo_trace_id(t));
                     }
