@@ -137,6 +137,7 @@ struct Call {
 }
 
 impl Call {
+    #[inline(always)]
     fn key(&self) -> u32 {
         (self.generation << 8) | self.attempt as u32
     }
@@ -303,6 +304,15 @@ pub struct Engine {
     paths: Dense<Dense<Option<Arc<str>>>>,
     rr: Dense<u32>,
     done: bool,
+}
+
+/// `a.max(b)` as libm's `fmax` computes it (the NaN-ignoring maximum),
+/// written out: wasm has no instruction with those semantics, so
+/// `f64::max` there is a call to `fmax`, and these are on the
+/// per-request path.
+#[inline(always)]
+fn max_f64(a: f64, b: f64) -> f64 {
+    if a.is_nan() || a < b { b } else { a }
 }
 
 #[inline]
@@ -544,6 +554,14 @@ impl Engine {
         let end = SimTime(self.model.duration.micros());
         let limit = (self.q.now() + step).min(end);
         while let Some((t, ev)) = self.q.pop_until(limit) {
+            // Nearly every call timeout finds its attempt answered: it is
+            // dropped here, before the fault refresh and the dispatch
+            // (`on_call_timeout` would return at the same check).
+            if let Ev::CallTimeout { call, key } = ev
+                && self.attempt_settled(call, key)
+            {
+                continue;
+            }
             if t.0 >= self.on_until {
                 self.refresh_faults(t);
             }
@@ -603,12 +621,12 @@ impl Engine {
                 rate *= b.factor;
             }
         }
-        rate.max(0.001)
+        max_f64(rate, 0.001)
     }
 
     fn next_arrival_gap(&mut self, t: SimTime) -> SimDuration {
         let rate = self.rate_at(t);
-        SimDuration::from_secs_f64(rng::exp(&mut self.r_traffic, 1.0 / rate).max(1e-6))
+        SimDuration::from_secs_f64(max_f64(rng::exp(&mut self.r_traffic, 1.0 / rate), 1e-6))
     }
 
     fn on_arrival(&mut self, now: SimTime) {
@@ -1189,7 +1207,7 @@ impl Engine {
         let svc = self.tasks[t as usize].service as usize;
         let ep = self.tasks[t as usize].endpoint;
         let node = self.replicas[ri].node as usize;
-        let mut demand = demand_us.max(1.0);
+        let mut demand = max_f64(demand_us, 1.0);
         for i in 0..self.faults.len() {
             let fl = &self.faults[i];
             if let FaultKind::BadReplica { service, factor, ratio, .. } = fl.kind {
@@ -1202,8 +1220,8 @@ impl Engine {
         }
         let spike = self.spike_cores(now, node);
         let n = &mut self.nodes[node];
-        let avail = (n.cores - spike).max(0.25);
-        let slowdown = ((n.running + 1) as f64 / avail).max(1.0);
+        let avail = max_f64(n.cores - spike, 0.25);
+        let slowdown = max_f64((n.running + 1) as f64 / avail, 1.0);
         n.running += 1;
         let wall = (demand * slowdown) as i64;
         let (gc_total, gc_until) = (self.replicas[ri].gc_total, self.replicas[ri].gc_until);
@@ -1611,11 +1629,18 @@ impl Engine {
         self.step_done(now, f);
     }
 
-    fn on_call_timeout(&mut self, now: SimTime, ci: u32, key: u32) {
+    /// Whether attempt `key` of call `ci` is over: answered, or retried.
+    #[inline(always)]
+    fn attempt_settled(&self, ci: u32, key: u32) -> bool {
         let c = &self.calls[ci as usize];
-        if c.done || c.key() != key {
+        c.done || c.key() != key
+    }
+
+    fn on_call_timeout(&mut self, now: SimTime, ci: u32, key: u32) {
+        if self.attempt_settled(ci, key) {
             return;
         }
+        let c = &self.calls[ci as usize];
         let attempt = c.attempt;
         let (t, span, started, service, retries_left, timeout_us) = (c.task, c.span, c.started, c.service, c.retries_left, c.timeout_us);
         let trace = c.span_trace;
@@ -2554,4 +2579,20 @@ fn fault_truth(m: &Model, w: &World, f: &RunFault) -> FaultTruth {
         }
     }
     FaultTruth { id: f.id, kind: f.kind.name(), service, endpoint, pod, node, datastore, windows: f.windows.clone(), params }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_f64;
+
+    #[test]
+    fn max_f64_is_f64_max() {
+        let xs = [0.0, -0.0, 1.0, -1.0, 0.25, 1e-6, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 3.5];
+        for &a in &xs {
+            for &b in &xs {
+                let (m, r) = (max_f64(a, b), a.max(b));
+                assert!(m.to_bits() == r.to_bits() || (m.is_nan() && r.is_nan()) || (m == 0.0 && r == 0.0), "{a} {b}: {m} vs {r}");
+            }
+        }
+    }
 }

@@ -3,6 +3,11 @@
 //! tie-break). Popping advances [`EventQueue::now`]; time never goes
 //! backwards.
 //!
+//! Events are `Copy`; the heap, the free slots and the lanes are indexed
+//! storage with their live lengths kept beside them (see [`Stack`]), so
+//! the browser build pushes and pops without calls into `Vec` or
+//! `VecDeque`.
+//!
 //! The heap is 4-ary and holds only 16-byte keys (time, then the sequence
 //! number with the event's slot in its low bits); events wait in a slab.
 //! Sifting moves a quarter of the bytes a heap of whole events would, over
@@ -19,7 +24,6 @@
 
 use super::dense::Dense;
 use super::time::{SimDuration, SimTime};
-use std::collections::VecDeque;
 
 /// Distinct fixed delays given lanes; further ones use the heap.
 const MAX_LANES: usize = 8;
@@ -41,48 +45,132 @@ struct Key {
 }
 
 impl Key {
+    /// Written with `&`/`|` rather than `&&`/`||` so it compiles to
+    /// compares and selects instead of branches: which child of a heap
+    /// node is least is a coin toss the branch predictor loses.
     #[inline(always)]
     fn before(self, o: Key) -> bool {
-        self.time < o.time || (self.time == o.time && self.tag < o.tag)
+        (self.time < o.time) | ((self.time == o.time) & (self.tag < o.tag))
     }
+    #[inline(always)]
     fn seq(self) -> u64 {
         self.tag >> SLOT_BITS
     }
 }
 
-struct Entry<E> {
-    time: SimTime,
-    seq: u64,
-    event: E,
+/// A growable stack whose live length is kept beside the storage, so
+/// pushing and popping in the steady state (storage already grown) are
+/// plain indexed stores and loads: the browser build (opt-level `z`,
+/// inline threshold 0) calls `Vec::push` and `Vec::pop` out of line, and
+/// the queue does one of each per event. Entries past `len` are stale.
+struct Stack<T: Copy> {
+    buf: Dense<T>,
+    len: usize,
+}
+
+impl<T: Copy> Stack<T> {
+    fn with_capacity(n: usize) -> Self {
+        Stack { buf: Dense::with_capacity(n), len: 0 }
+    }
+    #[inline(always)]
+    fn push(&mut self, v: T) {
+        if self.len < self.buf.len() {
+            self.buf[self.len] = v;
+        } else {
+            self.buf.push(v);
+        }
+        self.len += 1;
+    }
+    #[inline(always)]
+    fn pop(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        Some(self.buf[self.len])
+    }
+}
+
+/// A FIFO ring of (time, sequence, event) with a power-of-two capacity,
+/// indexed directly for the same reason as [`Stack`].
+struct Lane<E: Copy> {
+    delay: i64,
+    buf: Dense<(i64, u64, E)>,
+    head: usize,
+    len: usize,
+}
+
+impl<E: Copy> Lane<E> {
+    #[inline(always)]
+    fn push_back(&mut self, e: (i64, u64, E)) {
+        if self.len == self.buf.len() {
+            self.grow(e);
+        }
+        let mask = self.buf.len() - 1;
+        self.buf[(self.head + self.len) & mask] = e;
+        self.len += 1;
+    }
+    /// Doubles the ring (to at least 16 entries), unwrapping it to start
+    /// at 0; `fill` pads the new half (never read before written).
+    #[cold]
+    fn grow(&mut self, fill: (i64, u64, E)) {
+        let cap = self.buf.len();
+        let new_cap = (cap * 2).max(16);
+        let mut next = Dense::with_capacity(new_cap);
+        for i in 0..self.len {
+            next.push(self.buf[(self.head + i) & cap.wrapping_sub(1)]);
+        }
+        next.resize(new_cap, fill);
+        self.buf = next;
+        self.head = 0;
+    }
+    #[inline(always)]
+    fn pop_front(&mut self) -> Option<(i64, u64, E)> {
+        if self.len == 0 {
+            return None;
+        }
+        let e = self.buf[self.head];
+        self.head = (self.head + 1) & (self.buf.len() - 1);
+        self.len -= 1;
+        Some(e)
+    }
+    #[inline(always)]
+    fn front_key(&self) -> (i64, u64) {
+        if self.len == 0 {
+            return EMPTY_LANE;
+        }
+        let (t, s, _) = self.buf[self.head];
+        (t, s)
+    }
 }
 
 /// A priority queue of future events with a current time.
-pub struct EventQueue<E> {
+pub struct EventQueue<E: Copy> {
     /// 4-ary min-heap of keys.
-    heap: Dense<Key>,
-    /// Events of heap keys by slot, and the free slots.
-    slots: Dense<Option<E>>,
-    free: Vec<u32>,
-    /// FIFO lanes of [`EventQueue::schedule_after`], by delay in µs.
-    lanes: Vec<(i64, VecDeque<Entry<E>>)>,
+    heap: Stack<Key>,
+    /// Events of heap keys by slot (stale in free slots), and the free slots.
+    slots: Dense<E>,
+    free: Stack<u32>,
+    /// FIFO lanes of [`EventQueue::schedule_after`], one per delay in µs.
+    lanes: Vec<Lane<E>>,
     /// (time, sequence) of each lane's front, `(i64::MAX, u64::MAX)` when
     /// empty: kept beside the lanes so choosing the next event reads a
-    /// flat array instead of each `VecDeque`'s front.
+    /// flat array instead of each lane's ring.
     fronts: Dense<(i64, u64)>,
     seq: u64,
     now: SimTime,
     popped: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: Dense::with_capacity(1024), slots: Dense::with_capacity(1024), free: Vec::new(), lanes: Vec::new(), fronts: Dense::new(), seq: 0, now: SimTime::ZERO, popped: 0 }
+        EventQueue { heap: Stack::with_capacity(1024), slots: Dense::with_capacity(1024), free: Stack::with_capacity(1024), lanes: Vec::new(), fronts: Dense::new(), seq: 0, now: SimTime::ZERO, popped: 0 }
     }
     /// The time of the last popped event.
     pub fn now(&self) -> SimTime {
@@ -93,7 +181,7 @@ impl<E> EventQueue<E> {
         self.popped
     }
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(|l| l.1.len()).sum::<usize>()
+        self.heap.len + self.lanes.iter().map(|l| l.len).sum::<usize>()
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -105,61 +193,73 @@ impl<E> EventQueue<E> {
         self.seq += 1;
         let slot = match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize] = Some(event);
+                self.slots[i as usize] = event;
                 i
             }
             None => {
-                self.slots.push(Some(event));
+                self.slots.push(event);
                 self.slots.len() as u32 - 1
             }
         };
         debug_assert!((slot as u64) <= SLOT_MASK && self.seq < 1 << (64 - SLOT_BITS));
         self.push_key(Key { time: time.0, tag: self.seq << SLOT_BITS | slot as u64 });
     }
+    #[inline(always)]
     fn push_key(&mut self, key: Key) {
-        let mut hole = self.heap.len();
+        let mut hole = self.heap.len;
         self.heap.push(key);
+        let heap = &mut self.heap.buf;
         while hole > 0 {
             let parent = (hole - 1) / 4;
-            let p = self.heap[parent];
+            let p = heap[parent];
             if !key.before(p) {
                 break;
             }
-            self.heap[hole] = p;
+            heap[hole] = p;
             hole = parent;
         }
-        self.heap[hole] = key;
+        heap[hole] = key;
     }
     /// Removes the heap's least key.
+    #[inline(always)]
     fn pop_key(&mut self) -> Option<Key> {
         let last = self.heap.pop()?;
-        let n = self.heap.len();
+        let n = self.heap.len;
         if n == 0 {
             return Some(last);
         }
-        let top = self.heap[0];
+        let heap = &mut self.heap.buf;
+        let top = heap[0];
         let mut hole = 0;
         loop {
             let first = 4 * hole + 1;
             if first >= n {
                 break;
             }
-            let mut m = first;
-            let mut mk = self.heap[first];
-            for c in first + 1..(first + 4).min(n) {
-                let ck = self.heap[c];
-                if ck.before(mk) {
-                    m = c;
-                    mk = ck;
+            let (mut m, mut mk) = (first, heap[first]);
+            if first + 3 < n {
+                // A full node (the usual case): its four children, unrolled.
+                for c in first + 1..first + 4 {
+                    let ck = heap[c];
+                    let b = ck.before(mk);
+                    m = if b { c } else { m };
+                    mk = if b { ck } else { mk };
+                }
+            } else {
+                for c in first + 1..n {
+                    let ck = heap[c];
+                    if ck.before(mk) {
+                        (m, mk) = (c, ck);
+                    }
                 }
             }
             if !mk.before(last) {
                 break;
             }
-            self.heap[hole] = mk;
+            heap[hole] = mk;
             hole = m;
         }
-        self.heap[hole] = last;
+        heap[hole] = last;
         Some(top)
     }
     /// Schedules `event` `delay` after now, as `schedule(now + delay)`
@@ -168,27 +268,28 @@ impl<E> EventQueue<E> {
     pub fn schedule_after(&mut self, delay: SimDuration, event: E) {
         let d = delay.0.max(0);
         let time = SimTime(self.now.0 + d);
-        let lane = match self.lanes.iter().position(|l| l.0 == d) {
+        let lane = match self.lanes.iter().position(|l| l.delay == d) {
             Some(i) => i,
             None if self.lanes.len() < MAX_LANES => {
-                self.lanes.push((d, VecDeque::new()));
+                self.lanes.push(Lane { delay: d, buf: Dense::new(), head: 0, len: 0 });
                 self.fronts.push(EMPTY_LANE);
                 self.lanes.len() - 1
             }
             None => return self.schedule(time, event),
         };
         self.seq += 1;
-        if self.lanes[lane].1.is_empty() {
+        let l = &mut self.lanes[lane];
+        if l.len == 0 {
             self.fronts[lane] = (time.0, self.seq);
         }
-        self.lanes[lane].1.push_back(Entry { time, seq: self.seq, event });
+        l.push_back((time.0, self.seq, event));
     }
     /// The lane whose front comes before the heap's top, if any.
-    #[inline]
+    #[inline(always)]
     fn first_lane(&self) -> Option<usize> {
         // An empty heap or lane compares as (i64::MAX, u64::MAX), after
         // every real event (sequence numbers never reach u64::MAX).
-        let (mut bt, mut bs) = if self.heap.is_empty() { EMPTY_LANE } else { (self.heap[0].time, self.heap[0].seq()) };
+        let (mut bt, mut bs) = if self.heap.len == 0 { EMPTY_LANE } else { (self.heap.buf[0].time, self.heap.buf[0].seq()) };
         let mut best = usize::MAX;
         let fronts: &[(i64, u64)] = &self.fronts;
         for (i, &(t, s)) in fronts.iter().enumerate() {
@@ -200,8 +301,8 @@ impl<E> EventQueue<E> {
     }
     pub fn peek_time(&self) -> Option<SimTime> {
         match self.first_lane() {
-            Some(i) => self.lanes[i].1.front().map(|e| e.time),
-            None => self.heap.first().map(|k| SimTime(k.time)),
+            Some(i) => Some(SimTime(self.fronts[i].0)),
+            None => (self.heap.len > 0).then(|| SimTime(self.heap.buf[0].time)),
         }
     }
     /// Pops the next event if it is due at or before `limit`.
@@ -211,19 +312,19 @@ impl<E> EventQueue<E> {
                 if self.fronts[i].0 > limit.0 {
                     return None;
                 }
-                let lane = &mut self.lanes[i].1;
-                let e = lane.pop_front()?;
-                self.fronts[i] = lane.front().map_or(EMPTY_LANE, |f| (f.time.0, f.seq));
-                (e.time, e.event)
+                let lane = &mut self.lanes[i];
+                let (t, _, e) = lane.pop_front()?;
+                self.fronts[i] = lane.front_key();
+                (SimTime(t), e)
             }
             None => {
-                if self.heap.is_empty() || self.heap[0].time > limit.0 {
+                if self.heap.len == 0 || self.heap.buf[0].time > limit.0 {
                     return None;
                 }
                 let k = self.pop_key()?;
                 let slot = (k.tag & SLOT_MASK) as u32;
                 self.free.push(slot);
-                (SimTime(k.time), self.slots[slot as usize].take()?)
+                (SimTime(k.time), self.slots[slot as usize])
             }
         };
         self.now = time;
