@@ -1736,6 +1736,11 @@ impl Engine {
         size.saturating_sub(p.leaked.iter().filter(|&&t| t > now).count() as u32)
     }
 
+    /// The pool-exhaustion faults on `svc`'s pool for datastore `ds`.
+    fn pool_faults(&self, svc: usize, ds: usize) -> impl Iterator<Item = &RunFault> {
+        self.faults.iter().filter(move |f| matches!(f.kind, FaultKind::PoolExhaustion { service, datastore, .. } if service == svc && datastore == ds))
+    }
+
     fn acquire_conn(&mut self, now: SimTime, f: u32, pool: Option<u8>) {
         let t = self.fibers[f as usize].task;
         let ri = self.tasks[t as usize].replica as usize;
@@ -1775,7 +1780,8 @@ impl Engine {
         let Some(pos) = pl.waiters.iter().position(|&x| x == f) else { return };
         pl.waiters.remove(pos);
         let ds = pl.ds as usize;
-        if let Some(id) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::PoolExhaustion { service, datastore, .. } if service == svc && datastore == ds)).map(|fl| fl.id) {
+        let leak = self.pool_faults(svc, ds).next().map(|fl| fl.id);
+        if let Some(id) = leak {
             self.mark_cause(t, id);
         }
         if self.model.instrumentation.log_level <= Severity::Warn {
@@ -1852,7 +1858,8 @@ impl Engine {
         let svc = self.replicas[ri].service as usize;
         if waited > POOL_SLOW_US {
             let ds = self.replicas[ri].pools[p as usize].ds as usize;
-            if let Some(id) = self.faults.iter().find(|fl| matches!(fl.kind, FaultKind::PoolExhaustion { service, datastore, .. } if service == svc && datastore == ds) && fl.active(now)).map(|fl| fl.id) {
+            let leak = self.pool_faults(svc, ds).find(|fl| self.is_on(fl)).map(|fl| fl.id);
+            if let Some(id) = leak {
                 self.mark_cause(t, id);
             }
         }
@@ -1866,8 +1873,8 @@ impl Engine {
             self.replicas[ri].pools[p as usize].pending_leaks -= 1;
             let svc = self.replicas[ri].service as usize;
             let ds = self.replicas[ri].pools[p as usize].ds as usize;
-            let hold = self.faults.iter().find_map(|f| match f.kind {
-                FaultKind::PoolExhaustion { service, datastore, hold, .. } if service == svc && datastore == ds && f.active(now) => Some(hold),
+            let hold = self.pool_faults(svc, ds).find(|f| self.is_on(f)).and_then(|f| match f.kind {
+                FaultKind::PoolExhaustion { hold, .. } => Some(hold),
                 _ => None,
             });
             match hold {
