@@ -168,6 +168,13 @@ struct Pool {
     ds: u16,
 }
 
+impl Pool {
+    /// Connections still out on a leak at `now`.
+    fn leaked_at(&self, now: SimTime) -> u32 {
+        self.leaked.iter().filter(|&&t| t > now).count() as u32
+    }
+}
+
 struct Replica {
     service: u16,
     node: u16,
@@ -1726,14 +1733,12 @@ impl Engine {
         let svc = self.replicas[ri].service as usize;
         let p = &self.replicas[ri].pools[pool];
         let mut size = p.size;
-        for f in &self.faults {
-            if let FaultKind::PoolExhaustion { service, datastore, pool_size, .. } = f.kind {
-                if service == svc && datastore == p.ds as usize && self.is_on(f) {
-                    size = size.min(pool_size);
-                }
+        for f in self.pool_faults(svc, p.ds as usize).filter(|f| self.is_on(f)) {
+            if let FaultKind::PoolExhaustion { pool_size, .. } = f.kind {
+                size = size.min(pool_size);
             }
         }
-        size.saturating_sub(p.leaked.iter().filter(|&&t| t > now).count() as u32)
+        size.saturating_sub(p.leaked_at(now))
     }
 
     /// The pool-exhaustion faults on `svc`'s pool for datastore `ds`.
@@ -1787,7 +1792,7 @@ impl Engine {
         if self.model.instrumentation.log_level <= Severity::Warn {
             let pl = &self.replicas[ri].pools[p as usize];
             // Active counts leaked connections too, as the used-connections gauge does.
-            let leaked = pl.leaked.iter().filter(|&&t| t > now).count();
+            let leaked = pl.leaked_at(now) as usize;
             let fields = vec![
                 LogValue::Str(self.model.datastores[ds].name.as_str().into()),
                 LogValue::Int(waited / 1000),
@@ -1811,7 +1816,7 @@ impl Engine {
     fn on_leak(&mut self, now: SimTime, fi: u16) {
         let f = &self.faults[fi as usize];
         let FaultKind::PoolExhaustion { service, datastore, per_minute, hold, .. } = f.kind else { return };
-        if !f.active(now) {
+        if !self.is_on(f) {
             if let Some(w) = f.windows.iter().find(|w| w.0 > now) {
                 self.q.schedule(w.0, Ev::Leak { fault: fi });
             }
@@ -2230,7 +2235,7 @@ impl Engine {
         for p in 0..self.replicas[ri].pools.len() {
             let cap = self.pool_capacity(now, ri, p);
             let pl = &self.replicas[ri].pools[p];
-            let (u, idle, pend, max) = (pl.in_use as f64 + pl.leaked.iter().filter(|&&t| t > now).count() as f64, (cap.saturating_sub(pl.in_use)) as f64, pl.waiters.len() as f64, pl.size as f64);
+            let (u, idle, pend, max) = ((pl.in_use + pl.leaked_at(now)) as f64, (cap.saturating_sub(pl.in_use)) as f64, pl.waiters.len() as f64, pl.size as f64);
             let ids = (pl.used_gauge, pl.idle_gauge, pl.pending_gauge, pl.max_gauge);
             self.ins.set(ids.0, u);
             self.ins.set(ids.1, idle);

@@ -185,7 +185,7 @@ fn loaded(s: &Option<Rc<Result<Loaded, QueryError>>>) -> Option<&Loaded> {
 
 /// One panel's query over `range` (its variables expanded for `step`).
 #[inline(never)]
-fn evaluate_panel(run: &crate::sim::Run, p: &PanelSpec, range: (i64, i64), step: i64, scrape_ms: i64) -> Result<(Rc<Plot>, Vec<TraceId>), QueryError> {
+fn evaluate_panel(run: &crate::sim::Run, p: &PanelSpec, range: (i64, i64), step: i64, scrape_ms: i64) -> Result<Loaded, QueryError> {
     let d = promql::parse(&expand(&p.expr, step, scrape_ms)).and_then(|e| evaluate(&run.telemetry.series, p, &e, range, step, &EvalOptions::default()))?;
     Ok((Rc::new(d.plot), d.exemplar_traces))
 }
