@@ -935,7 +935,7 @@ impl Lab<'_> {
         }
         for (key, v) in &sig.miss_ratio {
             let svc = key.split(' ').next().unwrap_or("").to_string();
-            if v.in_mean() > 1.5 * v.out_mean() && v.in_max > 0.1 {
+            if v.in_mean() > 1.5 * v.out_mean() && v.in_max > 0.02 {
                 out.push(Candidate { hyp: Hyp::Stampede(svc.clone()), finding: format!("the {key} miss ratio jumps in the windows: {} (`{}`)", ratio_text(v), sig.q("miss")) });
             }
         }

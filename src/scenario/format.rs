@@ -390,6 +390,7 @@ pub struct FaultSpec {
     pub message: Option<String>,
     pub cores: Option<f64>,
     pub per_minute: Option<f64>,
+    pub lookups: Option<u32>,
 }
 
 /// Aggregate-mode history: the SLO scenario's month.
@@ -617,7 +618,7 @@ impl Decode for CatalogueSpec {
 
 impl Decode for FaultSpec {
     fn decode(v: &Spanned<Value>, path: &str) -> Result<Self> {
-        let f = Fields::of(v, path, &["kind", "service", "endpoint", "datastore", "node", "replica", "windows", "pool_size", "pause", "every", "ratio", "factor", "hold", "queries", "category", "message", "cores", "per_minute"])?;
+        let f = Fields::of(v, path, &["kind", "service", "endpoint", "datastore", "node", "replica", "windows", "pool_size", "pause", "every", "ratio", "factor", "hold", "queries", "category", "message", "cores", "per_minute", "lookups"])?;
         Ok(FaultSpec {
             kind: f.required("kind")?,
             service: f.optional("service")?,
@@ -637,6 +638,7 @@ impl Decode for FaultSpec {
             message: f.optional("message")?,
             cores: f.optional("cores")?,
             per_minute: f.optional("per_minute")?,
+            lookups: f.optional("lookups")?,
         })
     }
 }

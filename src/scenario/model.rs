@@ -15,6 +15,8 @@ use super::toml::Spanned;
 /// one by one is a real page; it is also how the waterfall bench gets a
 /// 10,000-span trace). Larger values are read as this.
 pub const MAX_N_PLUS_ONE_QUERIES: u32 = 10_000;
+/// Most lookups a cache stampede's refill takes; larger values are read as this.
+pub const MAX_STAMPEDE_LOOKUPS: u32 = 1_000_000;
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -255,10 +257,10 @@ pub enum FaultKind {
     FlakyDependency { service: usize, target: usize, ratio: f64 },
     /// `ratio` of requests make a blocking call holding a worker for `hold`.
     ThreadStarvation { service: usize, hold: SimDuration, ratio: f64 },
-    /// The cache's keys expire together at each window start and refill over `every`.
-    CacheStampede { service: usize, datastore: usize, every: SimDuration },
+    /// The cache's keys expire together every `every` of a window and refill over `lookups` lookups.
+    CacheStampede { service: usize, datastore: usize, every: SimDuration, lookups: u32 },
     /// `endpoint` issues one query per item for `category`, and that category's traffic surges.
-    NPlusOne { service: usize, endpoint: usize, category: u16, queries: u32, factor: f64 },
+    NPlusOne { service: usize, endpoint: usize, category: u16, queries: u32, factor: f64, cold: f64 },
     /// `endpoint` takes a per-replica lock; a background job grabs it for `hold` every few seconds.
     LockContention { service: usize, endpoint: usize, hold: SimDuration },
     /// `ratio` of packets to/from pods on `node` are lost (200 ms RTO each).
@@ -970,7 +972,7 @@ fn resolve_fault(
         "thread_starvation" => FaultKind::ThreadStarvation { service: svc("service")?, hold: dur(&s.hold, "hold", "250ms")?, ratio: ratio(0.3)? },
         "cache_stampede" => {
             let service = svc("service")?;
-            FaultKind::CacheStampede { service, datastore: ds_of(service, DatastoreKind::Cache)?, every: dur(&s.every, "every", "90s")? }
+            FaultKind::CacheStampede { service, datastore: ds_of(service, DatastoreKind::Cache)?, every: dur(&s.every, "every", "90s")?, lookups: s.lookups.unwrap_or(100).clamp(1, MAX_STAMPEDE_LOOKUPS) }
         }
         "n_plus_one" => {
             let service = svc("service")?;
@@ -980,7 +982,7 @@ fn resolve_fault(
             let Some(ci) = traffic.categories.iter().position(|x| x == c.get_ref()) else {
                 return cx.err(c.span(), &format!("{p}.category"), format!("unknown category {:?}; expected one of: {}", c.get_ref(), traffic.categories.join(", ")));
             };
-            FaultKind::NPlusOne { service, endpoint, category: ci as u16 + 1, queries: s.queries.unwrap_or(25).clamp(2, MAX_N_PLUS_ONE_QUERIES), factor: cx.positive(s.factor.unwrap_or(4.0), &format!("{p}.factor"))? }
+            FaultKind::NPlusOne { service, endpoint, category: ci as u16 + 1, queries: s.queries.unwrap_or(25).clamp(2, MAX_N_PLUS_ONE_QUERIES), factor: cx.positive(s.factor.unwrap_or(4.0), &format!("{p}.factor"))?, cold: ratio(0.07)? }
         }
         "lock_contention" => {
             let service = svc("service")?;

@@ -258,6 +258,8 @@ pub struct Engine {
     q: EventQueue<Ev>,
     world: World,
     faults: Dense<RunFault>,
+    /// Per fault: a cache stampede's last expiry and the lookups since.
+    stampede: Vec<(i64, u32)>,
     /// Whether each fault is active at the current event's time (by index),
     /// valid until `on_until`, the next window start or end: faults are
     /// asked "active now?" several times per event, and their windows
@@ -465,6 +467,7 @@ impl Engine {
             q: EventQueue::new(),
             on: vec![false; faults.len()].into(),
             on_until: i64::MIN,
+            stampede: vec![(i64::MIN, 0); faults.len()],
             faults: faults.into(),
             incidents,
             fibers: Dense::new(),
@@ -1936,17 +1939,39 @@ impl Engine {
         }
     }
 
+    /// The hit ratio of a lookup in `ds` by task `t`'s service. Under a
+    /// cache stampede every key was written at once, so every key expires
+    /// together every `every` of an incident window; each lookup after an
+    /// expiry finds a few more keys refilled, and the ratio climbs back to
+    /// `base` over `lookups` lookups. Counting lookups, not seconds, keeps
+    /// the burst of misses the same size at any traffic: what a stampede
+    /// does to the database then hangs on the database, not on the load.
     fn effective_hit_ratio(&mut self, now: SimTime, t: u32, ds: u16, base: f64) -> f64 {
         let svc = self.tasks[t as usize].service as usize;
-        for f in &self.faults {
-            if let FaultKind::CacheStampede { service, datastore, every } = f.kind {
+        for (i, f) in self.faults.iter().enumerate() {
+            if let FaultKind::CacheStampede { service, datastore, every, lookups } = f.kind {
                 if service == svc && datastore == ds as usize {
                     if let Some(ws) = f.window_start(now) {
-                        // Keys were written together, so they expire together every `every`.
-                        let since = (now.0 - ws.0).rem_euclid(every.micros().max(1)) as f64;
-                        let refill = 16_000_000.0;
-                        return base * (since / refill).min(1.0);
+                        let every = every.micros().max(1);
+                        let expiry = ws.0 + (now.0 - ws.0).div_euclid(every) * every;
+                        let st = &mut self.stampede[i];
+                        if st.0 != expiry {
+                            *st = (expiry, 0);
+                        }
+                        st.1 += 1;
+                        return base * (st.1 as f64 / lookups as f64).min(1.0);
                     }
+                }
+            }
+        }
+        // A surging category's items are colder than the rest: `cold` of
+        // its lookups miss, and each refill loads its items one by one.
+        let k = &self.tasks[t as usize];
+        let (ep, cat) = (k.endpoint as usize, k.category);
+        for f in self.faults.iter() {
+            if let FaultKind::NPlusOne { service, endpoint, category, cold, .. } = f.kind {
+                if service == svc && endpoint == ep && category == cat && self.is_on(f) {
+                    return base.min(1.0 - cold);
                 }
             }
         }
@@ -2557,10 +2582,11 @@ fn fault_truth(m: &Model, w: &World, f: &RunFault) -> FaultTruth {
             params.insert("hold".into(), hold.to_string());
             params.insert("ratio".into(), ratio.to_string());
         }
-        FaultKind::CacheStampede { service: s, datastore: d, every } => {
+        FaultKind::CacheStampede { service: s, datastore: d, every, lookups } => {
             service = svc_name(*s);
             datastore = Some(m.datastores[*d].name.clone());
             params.insert("every".into(), every.to_string());
+            params.insert("lookups".into(), lookups.to_string());
         }
         FaultKind::NPlusOne { service: s, endpoint: e, category, queries, .. } => {
             service = svc_name(*s);

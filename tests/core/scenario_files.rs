@@ -44,9 +44,9 @@ fn typed_fields_name_their_path() {
     let cases = [
         (p99.replace("timeout = \"5s\"", "timeout = 5"), "line 105, column 63: services[0].endpoints[3].steps[0].timeout: expected a string, found an integer 5"),
         (p99.replace("kind = \"cache\"", "kind = \"cachez\""), "line 46, column 8: datastores[1].kind: expected one of database, cache, external, found \"cachez\""),
-        (p99.replace("rate = 60.0", ""), "line 191, column 1: traffic.rate: this field is required but missing"),
+        (p99.replace("rate = 60.0", ""), "line 194, column 1: traffic.rate: this field is required but missing"),
         (p99.replace("catalog-db = 10,", "catalog-db = 0,"), "line 116, column 24: services[1].pools.catalog-db: expected a pool size between 1 and 10000, found an integer 0"),
-        (p99.replace("length = \"3m\"", "length = [\"3m\"]"), "line 210, column 10: incidents.length: expected a string, found an array"),
+        (p99.replace("length = \"3m\"", "length = [\"3m\"]"), "line 213, column 10: incidents.length: expected a string, found an array"),
     ];
     for (src, want) in cases {
         assert_eq!(err(&src).to_string(), want);
