@@ -1966,16 +1966,17 @@ impl Engine {
         }
         // A surging category's items are colder than the rest: `cold` of
         // its lookups miss, and each refill loads its items one by one.
-        let k = &self.tasks[t as usize];
-        let (ep, cat) = (k.endpoint as usize, k.category);
-        for f in self.faults.iter() {
-            if let FaultKind::NPlusOne { service, endpoint, category, cold, .. } = f.kind {
-                if service == svc && endpoint == ep && category == cat && self.is_on(f) {
-                    return base.min(1.0 - cold);
-                }
-            }
+        match self.n_plus_one(t).map(|f| &f.kind) {
+            Some(&FaultKind::NPlusOne { cold, .. }) => base.min(1.0 - cold),
+            _ => base,
         }
-        base
+    }
+
+    /// The N+1 fault on now for task `t`'s endpoint and product category.
+    fn n_plus_one(&self, t: u32) -> Option<&RunFault> {
+        let k = &self.tasks[t as usize];
+        let (svc, ep, cat) = (k.service as usize, k.endpoint as usize, k.category);
+        self.faults.iter().find(|f| matches!(f.kind, FaultKind::NPlusOne { service, endpoint, category, .. } if service == svc && endpoint == ep && category == cat) && self.is_on(f))
     }
 
     fn run_ds(&mut self, now: SimTime, f: u32) {
@@ -2095,12 +2096,7 @@ impl Engine {
         }
         // N+1: this endpoint loads each item of the category one query at a time.
         if !is_cache && self.fibers[f as usize].repeat == 0 && self.fibers[f as usize].parent != NO {
-            let k = &self.tasks[t as usize];
-            let (svc, ep, cat) = (k.service as usize, k.endpoint as usize, k.category);
-            if let Some((id, q)) = self.faults.iter().find_map(|fl| match fl.kind {
-                FaultKind::NPlusOne { service, endpoint, category, queries, .. } if service == svc && endpoint == ep && category == cat && self.is_on(fl) => Some((fl.id, queries)),
-                _ => None,
-            }) {
+            if let Some((id, &FaultKind::NPlusOne { queries: q, .. })) = self.n_plus_one(t).map(|f| (f.id, &f.kind)) {
                 if !self.fibers[f as usize].n1 {
                     self.fibers[f as usize].n1 = true;
                     self.fibers[f as usize].repeat = q - 1;
