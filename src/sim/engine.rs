@@ -2584,11 +2584,14 @@ fn fault_truth(m: &Model, w: &World, f: &RunFault) -> FaultTruth {
             params.insert("every".into(), every.to_string());
             params.insert("lookups".into(), lookups.to_string());
         }
-        FaultKind::NPlusOne { service: s, endpoint: e, category, queries, .. } => {
+        FaultKind::NPlusOne { service: s, endpoint: e, category, queries, factor, cold } => {
             service = svc_name(*s);
             endpoint = Some(m.services[*s].endpoints[*e].name.clone());
             params.insert("category".into(), m.traffic.categories.get(*category as usize - 1).cloned().unwrap_or_default());
             params.insert("queries".into(), queries.to_string());
+            params.insert("factor".into(), factor.to_string());
+            // The file's `ratio`: the share of the category's lookups that miss.
+            params.insert("ratio".into(), cold.to_string());
         }
         FaultKind::LockContention { service: s, endpoint: e, hold } => {
             service = svc_name(*s);
