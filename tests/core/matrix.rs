@@ -26,8 +26,8 @@ pub const SIGNATURES: [(&str, &str); 5] = [
 
 /// The signature lines a run wrote: how many, and the services that wrote
 /// them.
-pub fn signatures(tel: &Telemetry) -> BTreeMap<&'static str, (usize, BTreeSet<String>)> {
-    let mut out: BTreeMap<&'static str, (usize, BTreeSet<String>)> = BTreeMap::new();
+pub fn signatures(tel: &Telemetry) -> Signatures {
+    let mut out = Signatures::new();
     for r in tel.logs.records() {
         let body = tel.logs.body(r);
         for (needle, _) in SIGNATURES {
@@ -50,17 +50,23 @@ pub fn signatures(tel: &Telemetry) -> BTreeMap<&'static str, (usize, BTreeSet<St
 /// causes that own these lines write from 60 to thousands); three are.
 pub const STRAY_LINES: usize = 2;
 
-/// Signature lines written by a run whose cause is `kind` that belong to
-/// another cause (or to none, for a run without a fault), beyond
-/// [`STRAY_LINES`] of each.
-pub fn foreign_signatures(r: &Run, kind: &str) -> Vec<String> {
-    signatures(&r.telemetry).into_iter().filter(|(needle, (n, _))| *n > STRAY_LINES && SIGNATURES.iter().any(|(s, owner)| s == needle && *owner != kind)).map(|(s, (n, by))| format!("{n} \"{s}\" from {by:?}")).collect()
+/// Signature lines a run wrote, counted once per run.
+pub type Signatures = BTreeMap<&'static str, (usize, BTreeSet<String>)>;
+
+/// Whether `needle` is the signature of cause `kind`.
+fn owned(needle: &str, kind: &str) -> bool {
+    SIGNATURES.iter().any(|(s, owner)| *s == needle && *owner == kind)
 }
 
-/// Every line of another cause's signature, stray ones included, as
-/// "count needle", for the printed rows.
-pub fn stray_signatures(r: &Run, kind: &str) -> Vec<String> {
-    signatures(&r.telemetry).into_iter().filter(|(needle, _)| SIGNATURES.iter().any(|(s, owner)| s == needle && *owner != kind)).map(|(s, (n, _))| format!("{n} \"{s}\"")).collect()
+/// The lines of a run whose cause is `kind` that belong to another cause
+/// (or to any, for a run without a fault): needle, count and writers.
+pub fn not_owned<'a>(sigs: &'a Signatures, kind: &'a str) -> impl Iterator<Item = (&'static str, usize, &'a BTreeSet<String>)> + 'a {
+    sigs.iter().filter(move |(needle, _)| !owned(needle, kind)).map(|(needle, (n, by))| (*needle, *n, by))
+}
+
+/// The lines of cause `kind`'s own signature in `sigs`.
+pub fn own_lines(sigs: &Signatures, kind: &str) -> usize {
+    sigs.iter().filter(|(needle, _)| owned(needle, kind)).map(|(_, (n, _))| n).sum()
 }
 
 /// Bucket counts (le → count) of the entry service's server histogram,
@@ -170,7 +176,8 @@ fn every_cause_shows_only_its_own_signature_logs_and_keeps_the_shape() {
                 let model = pinned(seed, t, cause).expect("drill");
                 let r = obslab::sim::run(&model, seed, None);
                 let kind = r.truth.faults[0].kind;
-                let foreign = foreign_signatures(&r, kind);
+                let sigs = signatures(&r.telemetry);
+                let foreign: Vec<String> = not_owned(&sigs, kind).filter(|&(_, n, _)| n > STRAY_LINES).map(|(s, n, by)| format!("{n} \"{s}\" from {by:?}")).collect();
                 let sh = shape(&r);
                 let mut bad = Vec::new();
                 if !foreign.is_empty() {
@@ -186,8 +193,8 @@ fn every_cause_shows_only_its_own_signature_logs_and_keeps_the_shape() {
                     bad.push(format!("{} error ratio {:.2}%", sh.worst_errors.0, 100.0 * sh.worst_errors.1));
                 }
                 let load = model.briefing.split("Load is ").nth(1).and_then(|x| x.split('%').next()).unwrap_or("?");
-                let own: usize = signatures(&r.telemetry).iter().filter(|(needle, _)| SIGNATURES.iter().any(|(s, owner)| s == *needle && *owner == kind)).map(|(_, (n, _))| n).sum();
-                let stray = stray_signatures(&r, kind);
+                let own = own_lines(&sigs, kind);
+                let stray: Vec<String> = not_owned(&sigs, kind).map(|(s, n, _)| format!("{n} \"{s}\"")).collect();
                 let verdict = if bad.is_empty() { "ok".to_string() } else { bad.join("; ") };
                 let row = format!("{:<10} {seed:>5} {kind:<18} {:<9} load {load:>3}% p99 {:>5.2}x p50 {:>4.2}x errors {:.2}% ({})  own lines {own}{}  {verdict}", t.id, model.subtitle.split(' ').nth(1).unwrap_or(""), sh.p99_ratio, sh.p50_ratio, 100.0 * sh.worst_errors.1, sh.worst_errors.0, if stray.is_empty() { String::new() } else { format!(", stray {stray:?}") });
                 if verbose || !bad.is_empty() {
